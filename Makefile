@@ -1,0 +1,60 @@
+# perfplat: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-sqlite test-postgres system-deps bench lint format frontend clean
+
+# Reinstalls only when the project's dependencies change.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/perfplat migrate --verbosity 0
+	$(BIN)/perfplat demo
+	$(BIN)/perfplat serve --host $(HOST) --port $(PORT)
+
+# Debian packages the tests need: PostgreSQL for the second database run, chromium for the
+# browser tests. Installed when missing and we are root; otherwise scripts/test says what is missing.
+system-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing$$missing with apt-get"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+		{ apt-get update -qq >/dev/null && apt-get install -y -qq $$missing >/dev/null; }; \
+	fi
+
+test: install system-deps
+	scripts/test
+
+test-sqlite: install
+	$(BIN)/pytest -q
+
+test-postgres: install system-deps
+	scripts/with-postgres $(BIN)/pytest -q
+
+bench: install system-deps
+	$(BIN)/python bench/run.py
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) staticfiles test-output .pytest_cache .ruff_cache .hypothesis perfplat.sqlite3*

@@ -1,0 +1,230 @@
+"""The `perfplat` command: run, administer and fill the platform.
+
+Bad arguments and domain errors print a clear message and exit with code 2; nothing prints a
+traceback. Commands that create a secret print it as the last line of stdout, so scripts can
+take it with `tail -n 1`.
+"""
+
+import argparse
+import os
+import sys
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: printed, exit code 2."""
+
+
+def _setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perfplat.settings")
+    import django
+
+    django.setup()
+
+
+def _seconds(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of seconds, got {text!r}")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port number (1-65535), got {text!r}")
+    return int(text)
+
+
+# commands
+
+
+def cmd_migrate(args):
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+
+
+def cmd_serve(args):
+    """Run the production server (gunicorn) in this process."""
+    bind = f"{args.host}:{args.port}"
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "perfplat.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(args.workers),
+        "--timeout",
+        "120",
+        "--access-logfile",
+        "-" if args.access_log else "/dev/null",
+    ]
+    print(f"perfplat serving on http://{bind}/ with {args.workers} workers", flush=True)
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
+
+
+def _data_set(group: str, data_type: str):
+    from perfplat.datasets.access import find_data_set
+
+    return find_data_set(group, data_type)
+
+
+def cmd_datasets_create(args):
+    from perfplat.datasets.services import DataSetSettings, create_data_set
+
+    auto_ids = (
+        tuple(f.strip() for f in args.auto_ids.split(",") if f.strip()) if args.auto_ids else ()
+    )
+    settings = DataSetSettings(
+        auto_ids=auto_ids,
+        raw_queries_allowed=args.raw_queries,
+        max_age_expected=args.max_age,
+        published=args.published,
+        cache_max_age=args.cache_max_age,
+    )
+    data_set, token = create_data_set(args.group, args.type, name=args.name, settings=settings)
+    state = "published" if data_set.published else "unpublished"
+    print(f"Created data set {data_set} (name {data_set.name}, {state}).")
+    print("Its bearer token follows. It is shown only now: store it safely.")
+    print(token)
+
+
+def cmd_datasets_list(args):
+    from perfplat.datasets.services import data_sets_with_counts
+
+    header = ("DATA SET", "NAME", "PUBLISHED", "RAW QUERIES", "MAX AGE", "RECORDS", "LAST WRITE")
+    rows = [header]
+    for data_set in data_sets_with_counts():
+        rows.append(
+            (
+                str(data_set),
+                data_set.name,
+                "yes" if data_set.published else "no",
+                "yes" if data_set.raw_queries_allowed else "no",
+                "-" if data_set.max_age_expected is None else f"{data_set.max_age_expected}s",
+                str(data_set.record_count),
+                data_set.last_write_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+                if data_set.last_write_at
+                else "never",
+            )
+        )
+    if len(rows) == 1:
+        print("No data sets yet. Create one with: perfplat datasets create GROUP TYPE")
+        return
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def cmd_datasets_rotate(args):
+    from perfplat.datasets.services import rotate_token
+
+    data_set = _data_set(args.group, args.type)
+    token = rotate_token(data_set)
+    print(f"Issued a new token for {data_set}; the old one no longer works.")
+    print("The new bearer token follows. It is shown only now: store it safely.")
+    print(token)
+
+
+def cmd_datasets_empty(args):
+    from perfplat.datasets.writes import empty_data_set
+
+    data_set = _data_set(args.group, args.type)
+    empty_data_set(data_set)
+    print(f"{data_set.name} now contains 0 records")
+
+
+def cmd_demo(args):
+    from perfplat.demo import load_demo
+
+    for line in load_demo():
+        print(line)
+
+
+# parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="perfplat", description="perfplat: an open Performance Platform for public services"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    migrate = commands.add_parser("migrate", help="create or update the database tables")
+    migrate.add_argument("-v", "--verbosity", type=int, default=1, choices=[0, 1, 2, 3])
+    migrate.set_defaults(func=cmd_migrate, django=True)
+
+    serve = commands.add_parser("serve", help="serve the platform with gunicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8000)
+    serve.add_argument("--workers", type=_positive, default=min(4, 2 * (os.cpu_count() or 1)))
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(func=cmd_serve, django=False)
+
+    datasets = commands.add_parser("datasets", help="create and administer data sets")
+    actions = datasets.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    create = actions.add_parser("create", help="create a data set and print its token")
+    create.add_argument("group", metavar="GROUP")
+    create.add_argument("type", metavar="TYPE")
+    create.add_argument("--name")
+    create.add_argument("--auto-ids", metavar="f1,f2", help="fields whose values make the _id")
+    create.add_argument("--raw-queries", action="store_true", help="allow raw (ungrouped) reads")
+    create.add_argument("--max-age", type=_seconds, metavar="SECONDS", help="freshness limit")
+    visibility = create.add_mutually_exclusive_group()
+    visibility.add_argument("--published", dest="published", action="store_true")
+    visibility.add_argument("--unpublished", dest="published", action="store_false")
+    create.add_argument("--cache-max-age", type=_seconds, metavar="SECONDS")
+    create.set_defaults(func=cmd_datasets_create, django=True, published=False)
+
+    listing = actions.add_parser("list", help="list the data sets")
+    listing.set_defaults(func=cmd_datasets_list, django=True)
+
+    for name, func, text in (
+        ("rotate-token", cmd_datasets_rotate, "revoke the token and print a new one"),
+        ("empty", cmd_datasets_empty, "delete every record of a data set"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("group", metavar="GROUP")
+        action.add_argument("type", metavar="TYPE")
+        action.set_defaults(func=func, django=True)
+
+    demo = commands.add_parser("demo", help="load realistic demo data (safe to repeat)")
+    demo.set_defaults(func=cmd_demo, django=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.django:
+        _setup_django()
+    from perfplat.errors import PerfplatError
+
+    try:
+        args.func(args)
+    except (PerfplatError, UsageError) as error:
+        print(f"perfplat: error: {getattr(error, 'message', error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and friends: stop quietly.
+        sys.stderr.close()
+        return 0
+    except Exception as error:  # noqa: BLE001 - the CLI promises a message, not a traceback
+        print(f"perfplat: error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

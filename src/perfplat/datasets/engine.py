@@ -1,0 +1,418 @@
+"""The read pipeline's later stages: plan a Query as SQL, run it, shape the result.
+
+Filtering, period bucketing, grouping and aggregation all run inside the database, on SQLite and
+PostgreSQL alike; Python only shapes the (small) aggregated result. Field names reach the SQL
+only after they match the identifier pattern, so they cannot break out of the JSON path; every
+value travels as a query parameter.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import orjson
+from django.db import connection
+
+from perfplat.errors import InvalidQuery
+
+from .models import IDENTIFIER, DataSet
+from .periods import PERIOD_FIELDS, PERIODS, add_periods, format_timestamp, period_range
+from .queries import Query
+
+# Types that sum and mean refuse: (SQLite json_type, PostgreSQL jsonb_typeof) names.
+_NUMERIC_TYPES = {"number", "null"}
+
+
+class SQLite:
+    """SQL for SQLite's JSON functions over the `data` text column (written by orjson, so
+    every stored value has one canonical JSON text)."""
+
+    decodes_json = True
+
+    def value(self, field):  # the JSON text of the value, NULL when missing
+        return f"data -> '$.{field}'"
+
+    def scalar(self, field):  # the SQL value: text, number, 0/1 for booleans, NULL
+        return f"data ->> '$.{field}'"
+
+    def number(self, field):
+        return self.scalar(field)
+
+    def is_string(self, field):
+        return f"json_type(data, '$.{field}') = 'text'"
+
+    def is_text_or_boolean(self, field):
+        return f"json_type(data, '$.{field}') IN ('text', 'true', 'false')"
+
+    def json_param(self):
+        return "%s"
+
+    def starts_with(self, field):
+        return f"substr(data ->> '$.{field}', 1, %s) = %s"
+
+    def starts_with_params(self, prefix):
+        return [len(prefix), prefix]
+
+    def distinct_values(self, field):
+        return f"json_group_array(DISTINCT data -> '$.{field}')"
+
+    def sort_keys(self, field):
+        rank = (
+            f"CASE json_type(data, '$.{field}') WHEN 'true' THEN 1 WHEN 'false' THEN 1 "
+            "WHEN 'integer' THEN 2 WHEN 'real' THEN 2 WHEN 'text' THEN 3 ELSE 0 END"
+        )
+        return [rank, self.scalar(field)]
+
+    def text_order(self, column):
+        return column
+
+    def data_column(self):
+        return "data"
+
+
+class PostgreSQL(SQLite):
+    """The same over PostgreSQL's jsonb."""
+
+    decodes_json = False
+
+    def value(self, field):
+        return f"data -> '{field}'"
+
+    def scalar(self, field):
+        return f"data ->> '{field}'"
+
+    def number(self, field):
+        return f"(data ->> '{field}')::numeric"
+
+    def is_string(self, field):
+        return f"jsonb_typeof(data -> '{field}') = 'string'"
+
+    def is_text_or_boolean(self, field):
+        return f"jsonb_typeof(data -> '{field}') IN ('string', 'boolean')"
+
+    def json_param(self):
+        return "%s::jsonb"
+
+    def starts_with(self, field):
+        return f"starts_with(data ->> '{field}', %s)"
+
+    def starts_with_params(self, prefix):
+        return [prefix]
+
+    def distinct_values(self, field):
+        return f"jsonb_agg(DISTINCT data -> '{field}')"
+
+    def sort_keys(self, field):
+        typeof = f"jsonb_typeof(data -> '{field}')"
+        rank = (
+            f"CASE {typeof} WHEN 'boolean' THEN 1 WHEN 'number' THEN 2 WHEN 'string' THEN 3 "
+            "ELSE 0 END"
+        )
+        number = f"CASE WHEN {typeof} = 'number' THEN {self.number(field)} END"
+        return [rank, number, self.text_order(self.scalar(field))]
+
+    def text_order(self, column):
+        # Code point order, as Python and SQLite sort, whatever the database's locale.
+        return f'{column} COLLATE "C"'
+
+    def data_column(self):
+        return "data::text"
+
+
+def dialect():
+    return PostgreSQL() if connection.vendor == "postgresql" else SQLite()
+
+
+def _checked(field: str) -> str:
+    # Defence in depth: the query parser has already checked every field name.
+    if not IDENTIFIER.fullmatch(field):
+        raise InvalidQuery(f"{field!r} is not a valid field name")
+    return field
+
+
+# Ordering of JSON values, the same in Python as in the SQL above: missing and null first, then
+# booleans, numbers, strings.
+def value_sort_key(value):
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool):
+        return (1, value)
+    if isinstance(value, int | float):
+        return (2, value)
+    return (3, value)
+
+
+def _number(value):
+    # PostgreSQL sums numeric as Decimal: whole sums of whole numbers stay integers.
+    if isinstance(value, Decimal):
+        return int(value) if value.as_tuple().exponent >= 0 else float(value)
+    return value
+
+
+@dataclass
+class Plan:
+    where: list[str]
+    params: list
+
+
+def _where(query: Query, data_set: DataSet, sql) -> Plan:
+    where = ["data_set_id = %s"]
+    params: list = [data_set.pk]
+    if query.start_at is not None:
+        where.append("timestamp >= %s AND timestamp < %s")
+        params += [query.start_at, query.end_at]
+    elif query.period is not None:
+        where.append("timestamp IS NOT NULL")
+    for field, value in query.filters:
+        # A value matches the string it spells; "true" and "false" also match booleans.
+        candidates = [orjson.dumps(value).decode()]
+        if value in ("true", "false"):
+            candidates.append(value)
+        where.append(
+            f"{sql.value(_checked(field))} IN ({', '.join([sql.json_param()] * len(candidates))})"
+        )
+        params += candidates
+    for field, prefix in query.prefix_filters:
+        where.append(f"{sql.is_string(_checked(field))} AND {sql.starts_with(field)}")
+        params += sql.starts_with_params(prefix)
+    for field in query.group_by:
+        # Records without the field (or with null) belong to no group.
+        where.append(f"{sql.value(_checked(field))} <> {sql.json_param()}")
+        params.append("null")
+    return Plan(where, params)
+
+
+def _fetch(statement: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+def _check_numeric(query: Query, data_set: DataSet, plan: Plan, sql) -> None:
+    """sum and mean need numbers: refuse, naming an example, when a matched record holds a
+    string or boolean. Skipped when the field has only ever held numbers."""
+    for item in query.collect:
+        if item.method not in ("sum", "mean"):
+            continue
+        types = set(data_set.field_types.get(item.field, ()))
+        if types <= _NUMERIC_TYPES:
+            continue
+        rows = _fetch(
+            f"SELECT {sql.value(item.field)} FROM datasets_record "
+            f"WHERE {' AND '.join(plan.where)} AND {sql.is_text_or_boolean(item.field)} LIMIT 1",
+            plan.params,
+        )
+        if rows:
+            example = rows[0][0] if sql.decodes_json else orjson.dumps(rows[0][0]).decode()
+            raise InvalidQuery(
+                f"Cannot {item.method} field {item.field!r}: it holds values that are not "
+                f"numbers (such as {example})"
+            )
+
+
+def _aggregates(query: Query, sql) -> list[str]:
+    columns = ["count(*)"]
+    for item in query.collect:
+        field = item.field
+        if item.method == "sum":
+            columns.append(f"coalesce(sum({sql.number(field)}), 0)")
+        elif item.method == "mean":
+            columns.append(f"avg({sql.number(field)})")
+        elif item.method == "count":
+            columns.append(f"count({sql.scalar(field)})")
+        else:
+            columns.append(sql.distinct_values(field))
+    return columns
+
+
+def _collected(query: Query, values, sql) -> dict:
+    """Output keys of the collected fields from one row's aggregate columns."""
+    result = {}
+    for item, value in zip(query.collect, values, strict=True):
+        if item.method in ("sum", "mean"):
+            value = _number(value)
+            if item.method == "mean" and value is not None:
+                value = float(value)
+        elif item.method is None or item.method == "set":
+            if sql.decodes_json:
+                value = orjson.loads(value)
+            value = sorted((v for v in value if v is not None), key=value_sort_key)
+        for key in item.keys:
+            result[key] = value
+    return result
+
+
+def _empty_collected(query: Query) -> dict:
+    return {key: None for item in query.collect for key in item.keys}
+
+
+def _period_object(query: Query, start: int, count: int, collected: dict) -> dict:
+    return {
+        "_start_at": format_timestamp(start),
+        "_end_at": format_timestamp(add_periods(query.period, start, 1)),
+        "_count": count,
+        **collected,
+    }
+
+
+def _fill(query: Query, found: dict[int, dict]) -> list[dict]:
+    """Period objects in time order; every period of the range when the range is known."""
+    if query.start_at is None:
+        starts = sorted(found)
+    else:
+        starts = period_range(query.period, query.start_at, query.end_at)
+    empty = _empty_collected(query)
+    return [found.get(start) or _period_object(query, start, 0, empty) for start in starts]
+
+
+def _sort_and_limit(query: Query, items: list[dict], allowed_keys: set[str]) -> list[dict]:
+    if query.sort_by is not None:
+        if query.sort_by not in allowed_keys:
+            raise InvalidQuery(
+                f"Cannot sort by {query.sort_by!r}: sort by one of "
+                f"{', '.join(sorted(allowed_keys))}"
+            )
+        items = sorted(
+            items,
+            key=lambda item: value_sort_key(item.get(query.sort_by)),
+            reverse=query.descending,
+        )
+    if query.limit is not None:
+        items = items[: query.limit]
+    return items
+
+
+def _group_key(groups: tuple):
+    return tuple(value_sort_key(value) for value in groups)
+
+
+def run_query(data_set: DataSet, query: Query) -> list[dict]:
+    """Answer a validated query over one data set."""
+    sql = dialect()
+    plan = _where(query, data_set, sql)
+    if query.is_raw:
+        return _raw(query, plan, sql)
+    _check_numeric(query, data_set, plan, sql)
+    if query.period is None:
+        return _grouped(query, plan, sql)
+    if not query.group_by:
+        return _periods(query, plan, sql)
+    return _grouped_periods(query, plan, sql)
+
+
+def _raw(query: Query, plan: Plan, sql) -> list[dict]:
+    order = []
+    if query.sort_by is not None:
+        direction = " DESC" if query.descending else ""
+        order = [key + direction for key in sql.sort_keys(_checked(query.sort_by))]
+    order += ["timestamp ASC NULLS FIRST", sql.text_order("record_id")]
+    statement = (
+        "SELECT record_id, timestamp, hour_start, day_start, week_start, month_start, "
+        f"quarter_start, year_start, updated_at, {sql.data_column()} "
+        f"FROM datasets_record WHERE {' AND '.join(plan.where)} ORDER BY {', '.join(order)}"
+    )
+    params = list(plan.params)
+    if query.limit is not None:
+        statement += " LIMIT %s"
+        params.append(query.limit)
+    loads = orjson.loads
+    records = []
+    for row in _fetch(statement, params):
+        record = {"_id": row[0]}
+        if row[1] is not None:
+            record["_timestamp"] = format_timestamp(row[1])
+        record.update(loads(row[9]))
+        if row[1] is not None:
+            for name, start in zip(PERIOD_FIELDS, row[2:8], strict=True):
+                record[name] = format_timestamp(start)
+        record["_updated_at"] = format_timestamp(row[8])
+        records.append(record)
+    return records
+
+
+def _group_columns(query: Query, sql) -> list[str]:
+    return [sql.value(field) for field in query.group_by]
+
+
+def _decode_groups(row, count: int, sql) -> tuple:
+    values = row[:count]
+    if sql.decodes_json:
+        return tuple(orjson.loads(value) for value in values)
+    return tuple(values)
+
+
+def _grouped(query: Query, plan: Plan, sql) -> list[dict]:
+    groups = _group_columns(query, sql)
+    statement = (
+        f"SELECT {', '.join(groups + _aggregates(query, sql))} "
+        f"FROM datasets_record WHERE {' AND '.join(plan.where)} "
+        f"GROUP BY {', '.join(str(i + 1) for i in range(len(groups)))}"
+    )
+    width = len(groups)
+    results = []
+    for row in _fetch(statement, plan.params):
+        values = _decode_groups(row, width, sql)
+        item = dict(zip(query.group_by, values, strict=True))
+        item["_count"] = row[width]
+        item.update(_collected(query, row[width + 1 :], sql))
+        results.append((values, item))
+    results.sort(key=lambda pair: _group_key(pair[0]))
+    items = [item for _, item in results]
+    keys = {*query.group_by, "_count", *(k for c in query.collect for k in c.keys)}
+    return _sort_and_limit(query, items, keys)
+
+
+def _period_column(query: Query) -> str:
+    return f"{PERIODS[PERIODS.index(query.period)]}_start"
+
+
+def _periods(query: Query, plan: Plan, sql) -> list[dict]:
+    column = _period_column(query)
+    statement = (
+        f"SELECT {column}, {', '.join(_aggregates(query, sql))} "
+        f"FROM datasets_record WHERE {' AND '.join(plan.where)} GROUP BY {column}"
+    )
+    found = {
+        row[0]: _period_object(query, row[0], row[1], _collected(query, row[2:], sql))
+        for row in _fetch(statement, plan.params)
+    }
+    items = _fill(query, found)
+    if query.limit is not None:
+        items = items[: query.limit]
+    return items
+
+
+def _grouped_periods(query: Query, plan: Plan, sql) -> list[dict]:
+    groups = _group_columns(query, sql)
+    width = len(groups)
+    column = _period_column(query)
+    statement = (
+        f"SELECT {', '.join(groups)}, {column}, "
+        f"{', '.join(_aggregates(query, sql))} "
+        f"FROM datasets_record WHERE {' AND '.join(plan.where)} "
+        f"GROUP BY {', '.join(str(i + 1) for i in range(width + 1))}"
+    )
+    by_group: dict[tuple, dict[int, dict]] = {}
+    for row in _fetch(statement, plan.params):
+        values = _decode_groups(row, width, sql)
+        start = row[width]
+        by_group.setdefault(values, {})[start] = _period_object(
+            query, start, row[width + 1], _collected(query, row[width + 2 :], sql)
+        )
+    items = []
+    for values in sorted(by_group, key=_group_key):
+        found = by_group[values]
+        item = dict(zip(query.group_by, values, strict=True))
+        item["_count"] = sum(period["_count"] for period in found.values())
+        item["_group_count"] = len(found)
+        item["values"] = _fill(query, found)
+        items.append(item)
+    if query.flatten:
+        flat = [
+            {**{f: item[f] for f in query.group_by}, **period}
+            for item in items
+            for period in item["values"]
+        ]
+        keys = {*query.group_by, "_count", "_start_at", "_end_at"}
+        keys |= {k for c in query.collect for k in c.keys}
+        return _sort_and_limit(query, flat, keys)
+    return _sort_and_limit(query, items, {*query.group_by, "_count", "_group_count"})

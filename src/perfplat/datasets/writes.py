@@ -1,0 +1,394 @@
+"""The write path: decode -> validate every record -> derive period starts -> store atomically.
+
+The write API, spreadsheet uploads and collectors all call `write_records`, so a record is
+checked and stored the same way whichever way it arrives.
+"""
+
+import base64
+import hashlib
+import re
+import secrets
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from django.db import connection, transaction
+from django.db.models import F
+
+from perfplat.errors import InvalidRecords, InvalidRequest, NotFound, PayloadTooLarge
+
+from .models import IDENTIFIER, Correction, DataSet, Record, WriteBatch
+from .periods import format_timestamp, parse_datetime, period_starts
+
+RESERVED_KEYS = ("_id", "_timestamp")
+_NO_WHITESPACE = re.compile(r"\S+")
+MAX_ID_LENGTH = 255
+_TYPE_NAMES = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
+@dataclass(frozen=True)
+class WriteSource:
+    """How a write arrived: through the API with a token, an upload by a user, a collector."""
+
+    kind: str
+    token_id: int | None = None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A record that passed validation, ready to store."""
+
+    record_id: str
+    timestamp: int | None
+    data: dict
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    records: list[PreparedRecord]
+    # (field, JSON type name) pairs seen in the batch.
+    field_types: frozenset
+
+
+# decode
+
+
+def decompress_gzip(body: bytes, max_bytes: int) -> bytes:
+    """Inflate a gzip body, refusing with 413 as soon as it passes `max_bytes`.
+
+    Inflating stops at the cap, so a zip bomb costs at most `max_bytes` of memory.
+    """
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        data = inflater.decompress(body, max_bytes + 1)
+    except zlib.error as error:
+        raise InvalidRequest(f"The body is not valid gzip data: {error}")
+    if len(data) > max_bytes or inflater.unconsumed_tail:
+        raise PayloadTooLarge(
+            f"The decompressed body is larger than the limit of {max_bytes} bytes"
+        )
+    if not inflater.eof:
+        raise InvalidRequest("The body is not valid gzip data: it ends too early")
+    return data
+
+
+def parse_json_body(body: bytes):
+    if not body.strip():
+        raise InvalidRequest("The body is empty: send a JSON object or a list of them")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise InvalidRequest(f"The body is not valid JSON: {error}")
+
+
+def records_from_body(payload) -> list:
+    """The records of a write body: one object, or a list of them."""
+    if isinstance(payload, dict):
+        return [payload]
+    if isinstance(payload, list):
+        return payload
+    raise InvalidRequest(
+        f"The body must be a JSON object or a list of objects, not {_describe(payload)}"
+    )
+
+
+# validate
+
+
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return f"{_TYPE_NAMES.get(type(value), type(value).__name__)} {orjson.dumps(value).decode()}"
+
+
+def key_problem(key: str) -> str | None:
+    """Why `key` cannot be a field name of a record, or None when it can."""
+    if not IDENTIFIER.fullmatch(key):
+        return (
+            f"key {key!r} is not a valid identifier "
+            "(letters, digits and _, not starting with a digit)"
+        )
+    if key[0] == "_" and key not in RESERVED_KEYS:
+        return f"key {key!r} is reserved: only _id and _timestamp may begin with _"
+    return None
+
+
+def id_problem(value) -> str | None:
+    if not isinstance(value, str) or not _NO_WHITESPACE.fullmatch(value):
+        return f"_id must be a non-empty string with no whitespace, not {_describe(value)}"
+    if len(value) > MAX_ID_LENGTH:
+        return f"_id must be at most {MAX_ID_LENGTH} characters long, not {len(value)}"
+    return None
+
+
+def timestamp_problem(value) -> str | None:
+    try:
+        parse_datetime(value)
+    except (ValueError, TypeError) as error:
+        return (
+            f"_timestamp {_describe(value)} is not an ISO 8601 date-time with a UTC offset "
+            f"such as 2024-01-01T00:00:00Z ({error})"
+        )
+    return None
+
+
+def value_problem(key: str, value) -> str | None:
+    if type(value) in _TYPE_NAMES:
+        return None
+    return f"field {key!r} is {_describe(value)}: values must be strings, numbers, booleans or null"
+
+
+def derive_id(record: dict, auto_ids: list[str]) -> str:
+    """The id of a record in a data set with auto_ids, exactly as backdrop made it: base64 of
+    the auto_ids values (as sent) joined with '.'. Ids too long to store are hashed instead."""
+    joined = ".".join(_backdrop_str(record[field]) for field in auto_ids)
+    encoded = base64.b64encode(joined.encode()).decode()
+    if len(encoded) > MAX_ID_LENGTH:
+        return hashlib.sha256(encoded.encode()).hexdigest()
+    return encoded
+
+
+def _backdrop_str(value) -> str:
+    # Python's str(), as backdrop used: True, None, 1.5.
+    return value if isinstance(value, str) else str(value)
+
+
+def validate_records(records: list, auto_ids: list[str] | None = None) -> PreparedBatch:
+    """Check every record and prepare it for storage, or raise InvalidRecords naming every
+    problem (record index and field). A later record with the same _id replaces an earlier."""
+    auto_ids = auto_ids or []
+    problems: list[str] = []
+    prepared: dict[str, PreparedRecord] = {}
+    seen_types: set = set()
+    good_keys: set = set()
+    parsed_times: dict = {}
+    for index, record in enumerate(records):
+        if type(record) is not dict:
+            problems.append(f"record {index}: must be a JSON object, not {_describe(record)}")
+            continue
+        record_problems = []
+        data = {}
+        record_id = None
+        timestamp = None
+        for key, value in record.items():
+            if key not in good_keys:
+                problem = key_problem(key)
+                if problem:
+                    record_problems.append(problem)
+                    continue
+                good_keys.add(key)
+            if key == "_timestamp":
+                timestamp = parsed_times.get(value) if type(value) is str else None
+                if timestamp is None:
+                    problem = timestamp_problem(value)
+                    if problem:
+                        record_problems.append(problem)
+                        continue
+                    timestamp = parsed_times[value] = parse_datetime(value)
+            elif key == "_id":
+                problem = id_problem(value)
+                if problem:
+                    record_problems.append(problem)
+                    continue
+                record_id = value
+            else:
+                value_type = type(value)
+                if value_type not in _TYPE_NAMES:
+                    record_problems.append(value_problem(key, value))
+                    continue
+                seen_types.add((key, value_type))
+                data[key] = value
+        if auto_ids:
+            missing = [field for field in auto_ids if field not in record]
+            if missing:
+                record_problems.append(f"missing auto_ids field(s): {', '.join(missing)}")
+            elif not record_problems:
+                record_id = derive_id(record, auto_ids)
+        if record_problems:
+            problems.extend(f"record {index}: {problem}" for problem in record_problems)
+            continue
+        if record_id is None:
+            record_id = secrets.token_hex(12)
+        prepared[record_id] = PreparedRecord(record_id, timestamp, data)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise InvalidRecords(problems[0] + more, messages=problems)
+    types = frozenset((field, _TYPE_NAMES[value_type]) for field, value_type in seen_types)
+    return PreparedBatch(list(prepared.values()), types)
+
+
+# store
+
+_COLUMNS = (
+    "data_set_id, record_id, timestamp, hour_start, day_start, week_start, month_start, "
+    "quarter_start, year_start, updated_at, data, batch_id"
+)
+_UPSERT_SET = (
+    "timestamp = excluded.timestamp, hour_start = excluded.hour_start, "
+    "day_start = excluded.day_start, week_start = excluded.week_start, "
+    "month_start = excluded.month_start, quarter_start = excluded.quarter_start, "
+    "year_start = excluded.year_start, updated_at = excluded.updated_at, "
+    "data = excluded.data, batch_id = excluded.batch_id"
+)
+_NO_PERIODS = (None,) * 6
+
+
+def _record_rows(data_set_id: int, batch_id: int, now: int, records: list[PreparedRecord]):
+    dumps = orjson.dumps
+    for record in records:
+        starts = _NO_PERIODS if record.timestamp is None else period_starts(record.timestamp)
+        yield (
+            data_set_id,
+            record.record_id,
+            record.timestamp,
+            *starts,
+            now,
+            dumps(record.data).decode(),
+            batch_id,
+        )
+
+
+def _insert_sqlite(cursor, rows):
+    cursor.executemany(
+        f"INSERT INTO datasets_record ({_COLUMNS}) VALUES ({', '.join(['%s'] * 12)}) "
+        f"ON CONFLICT (data_set_id, record_id) DO UPDATE SET {_UPSERT_SET}",
+        list(rows),
+    )
+
+
+def _insert_postgresql(cursor, rows):
+    # One statement over arrays is several times faster than a statement per row.
+    columns = list(zip(*rows, strict=True))
+    if not columns:
+        return
+    cursor.execute(
+        f"INSERT INTO datasets_record ({_COLUMNS}) "
+        "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], "
+        "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
+        "%s::jsonb[], %s::bigint[]) "
+        f"ON CONFLICT (data_set_id, record_id) DO UPDATE SET {_UPSERT_SET}",
+        [list(column) for column in columns],
+    )
+
+
+def _merge_field_types(current: dict, seen: frozenset) -> dict | None:
+    """The data set's field types with those of a batch added, or None when nothing is new."""
+    new = [(field, name) for field, name in seen if name not in current.get(field, ())]
+    if not new:
+        return None
+    merged = {field: list(names) for field, names in current.items()}
+    for field, name in new:
+        merged.setdefault(field, []).append(name)
+    return {field: sorted(names) for field, names in merged.items()}
+
+
+def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) -> int:
+    """Store validated records in one transaction; returns how many were written."""
+    now = int(time.time())
+    with transaction.atomic():
+        # Locks the data set row on PostgreSQL so concurrent writers update field types and
+        # the version one after the other (SQLite's IMMEDIATE transactions already do).
+        current = DataSet.objects.select_for_update().values("field_types").get(pk=data_set.pk)
+        write_batch = WriteBatch.objects.create(
+            data_set_id=data_set.pk,
+            kind=source.kind,
+            token_id=source.token_id,
+            user_id=source.user_id,
+            record_count=len(batch.records),
+        )
+        rows = _record_rows(data_set.pk, write_batch.pk, now, batch.records)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                _insert_postgresql(cursor, list(rows))
+            else:
+                _insert_sqlite(cursor, rows)
+        changes = {"version": F("version") + 1, "last_write_at": datetime.fromtimestamp(now, UTC)}
+        merged = _merge_field_types(current["field_types"], batch.field_types)
+        if merged is not None:
+            changes["field_types"] = merged
+            data_set.field_types = merged
+        DataSet.objects.filter(pk=data_set.pk).update(**changes)
+    return len(batch.records)
+
+
+def write_records(data_set: DataSet, records: list, source: WriteSource) -> int:
+    """Validate and store records: all of them, or none and an InvalidRecords error."""
+    return store_records(data_set, validate_records(records, data_set.auto_ids), source)
+
+
+# corrections
+
+
+def empty_data_set(data_set: DataSet) -> None:
+    with transaction.atomic():
+        Record.objects.filter(data_set=data_set).delete()
+        DataSet.objects.filter(pk=data_set.pk).update(
+            version=F("version") + 1, field_types={}, last_write_at=None
+        )
+
+
+def stored_record(row: Record) -> dict:
+    """A stored record as it was sent: its _id, _timestamp and fields."""
+    record = {"_id": row.record_id}
+    if row.timestamp is not None:
+        record["_timestamp"] = format_timestamp(row.timestamp)
+    record.update(row.data)
+    return record
+
+
+def _find_record(data_set: DataSet, record_id: str) -> Record:
+    row = Record.objects.filter(data_set=data_set, record_id=record_id).first()
+    if row is None:
+        raise NotFound(f"No record with _id {record_id!r} in data set {data_set}")
+    return row
+
+
+def patch_record(data_set: DataSet, record_id: str, changes, source: WriteSource) -> dict:
+    """Set some fields of one record, validated like a write; returns the record after."""
+    if not isinstance(changes, dict):
+        raise InvalidRequest(f"A correction must be a JSON object, not {_describe(changes)}")
+    problems = []
+    if "_id" in changes:
+        problems.append("_id cannot be changed; delete the record and send it again")
+    problems.extend(
+        f"{field} is one of the data set's auto_ids and cannot be changed; "
+        "delete the record and send it again"
+        for field in data_set.auto_ids
+        if field in changes
+    )
+    if problems:
+        raise InvalidRecords(problems[0], messages=problems)
+    with transaction.atomic():
+        before = stored_record(_find_record(data_set, record_id))
+        after = {**before, **changes}
+        batch = validate_records([after])
+        store_records(data_set, batch, source)
+        Correction.objects.create(
+            data_set=data_set,
+            record_id=record_id,
+            action="patch",
+            before=before,
+            after=after,
+            token_id=source.token_id,
+        )
+    return after
+
+
+def delete_record(data_set: DataSet, record_id: str, source: WriteSource) -> None:
+    with transaction.atomic():
+        row = _find_record(data_set, record_id)
+        before = stored_record(row)
+        row.delete()
+        DataSet.objects.filter(pk=data_set.pk).update(version=F("version") + 1)
+        Correction.objects.create(
+            data_set=data_set,
+            record_id=record_id,
+            action="delete",
+            before=before,
+            token_id=source.token_id,
+        )

@@ -1,0 +1,27 @@
+"""Fixtures shared by every suite. Data is built through the same functions users call."""
+
+import pytest
+from helpers import ApiClient
+
+from perfplat.datasets.services import DataSetSettings, create_data_set
+
+
+@pytest.fixture
+def api(client):
+    return ApiClient(client)
+
+
+@pytest.fixture
+def make_data_set(db):
+    """Create a data set; returns (data_set, token)."""
+
+    def make(group="test-service", data_type="events", **settings):
+        return create_data_set(group, data_type, settings=DataSetSettings(**settings))
+
+    return make
+
+
+@pytest.fixture
+def data_set(make_data_set):
+    """A published data set that allows raw queries, with its token."""
+    return make_data_set(published=True, raw_queries_allowed=True)

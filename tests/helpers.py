@@ -1,0 +1,39 @@
+"""Helpers for the tests: an API client and response decoding."""
+
+import gzip
+
+import orjson
+from django.test import Client
+
+
+def body(response):
+    return orjson.loads(response.content)
+
+
+class ApiClient:
+    """A Django test client that speaks the write and read API."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def post(
+        self, path, body, token=None, content_type="application/json", gzipped=False, **headers
+    ):
+        data = body if isinstance(body, bytes) else orjson.dumps(body)
+        if gzipped:
+            data = gzip.compress(data)
+            headers["HTTP_CONTENT_ENCODING"] = "gzip"
+        if token is not None:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return self.client.generic("POST", path, data, content_type=content_type, **headers)
+
+    def send(self, method, path, body=None, token=None, **headers):
+        data = b"" if body is None else orjson.dumps(body)
+        if token is not None:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return self.client.generic(method, path, data, content_type="application/json", **headers)
+
+    def get(self, path, params=None, token=None, **headers):
+        if token is not None:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return self.client.get(path, params or {}, **headers)

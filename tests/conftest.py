@@ -1,8 +1,8 @@
 """Fixtures shared by every suite. Data is built through the same functions users call."""
 
 import pytest
-from helpers import ApiClient
 
+from helpers import ApiClient
 from perfplat.datasets.services import DataSetSettings, create_data_set
 
 

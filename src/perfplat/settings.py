@@ -107,8 +107,9 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", Path.cwd() / "staticfiles"))
-# Serve straight from the apps' static folders, so `make run` needs no collectstatic step.
+# Only needed for `collectstatic` (e.g. behind a CDN): by default static files are served
+# straight from the apps' static folders, so `make run` needs no collectstatic step.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -10,6 +10,9 @@ MISSING_TOKEN = "Expected header of form: Authorization: Bearer <token>"  # noqa
 
 
 def find_data_set(data_group: str, data_type: str) -> DataSet:
+    # Slugs never hold NUL, and PostgreSQL refuses to even compare with one.
+    if "\x00" in data_group + data_type:
+        raise NotFound(f"Data set {data_group!r}/{data_type!r} not found")
     data_set = DataSet.objects.filter(data_group=data_group, data_type=data_type).first()
     if data_set is None:
         raise NotFound(f"Data set {data_group}/{data_type} not found")

@@ -20,6 +20,7 @@ WEEK = 7 * DAY
 # 1970-01-01 was a Thursday: the Monday that starts its week is three days earlier.
 _MONDAY_OFFSET = 3 * DAY
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _ISO_DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
@@ -36,6 +37,14 @@ def parse_datetime(value: str) -> int:
     match = _ISO_DATETIME.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise ValueError("not an ISO 8601 date-time with a UTC offset")
+    if value[10] in "Tt " and value[-1] not in "z":
+        # The common case, parsed in C; the pattern above has already enforced strictness.
+        try:
+            moment = datetime.fromisoformat(value.replace("t", "T", 1))
+            # Dropping the fraction first floors, before 1970 too.
+            return int(moment.replace(microsecond=0).timestamp())
+        except ValueError as error:
+            raise ValueError(str(error))
     year, month, day, hour, minute, second, _fraction, zulu, sign, off_h, off_m = match.groups()
     if zulu:
         tz = UTC
@@ -51,6 +60,14 @@ def parse_datetime(value: str) -> int:
     return int(moment.timestamp())
 
 
+# The times perfplat stores and queries: well inside the years 1 to 9999 that datetime
+# represents, so that the end of any period (a range's last one, inclusive) can be computed.
+EARLIEST_TEXT, LATEST_TEXT = "1000-01-01T00:00:00Z", "9000-01-01T00:00:00Z"
+EARLIEST = parse_datetime(EARLIEST_TEXT)
+LATEST = parse_datetime(LATEST_TEXT)
+OUT_OF_RANGE = f"must be between {EARLIEST_TEXT} and {LATEST_TEXT}"
+
+
 def format_timestamp(seconds: int | None) -> str | None:
     """Epoch seconds as `YYYY-MM-DDTHH:MM:SS+00:00`, the one format perfplat returns."""
     if seconds is None:
@@ -60,7 +77,12 @@ def format_timestamp(seconds: int | None) -> str | None:
 
 @lru_cache(maxsize=65536)
 def _format(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    moment = EPOCH + timedelta(seconds=seconds)
+    # Formatted by hand: strftime does not pad years before 1000 to four digits.
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}+00:00"
+    )
 
 
 def _to_seconds(day: date) -> int:
@@ -113,6 +135,8 @@ def add_periods(period: str, start: int, count: int) -> int:
 def period_range(period: str, start: int, end: int) -> list[int]:
     """The starts of every period that overlaps [start, end), in time order."""
     starts = []
+    if start >= end:
+        return starts
     current = period_start(period, start)
     while current < end:
         starts.append(current)

@@ -1,0 +1,390 @@
+"""The `perfplat` command, run in-process, and once for real as a console script."""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+
+from helpers import body
+from perfplat.cli import main
+from perfplat.datasets.models import DataSet, Record
+from perfplat.datasets.periods import WEEK, parse_datetime
+
+SLUG_MESSAGE = (
+    "perfplat: error: data group 'Bad Slug' must be 1 to 100 lower-case letters, digits, "
+    "'-' or '_', starting with a letter or digit\n"
+)
+
+
+def run(capsys, *argv):
+    """Run the command; returns (exit code, stdout, stderr)."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def usage_error(capsys, *argv) -> str:
+    """Run a command that argparse refuses; returns its stderr."""
+    with pytest.raises(SystemExit) as raised:
+        main(list(argv))
+    assert raised.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Traceback" not in err
+    return err
+
+
+def create(capsys, *argv) -> str:
+    """Create a data set; returns its token."""
+    code, out, _ = run(capsys, "datasets", "create", *argv)
+    assert code == 0
+    return out.splitlines()[-1]
+
+
+def write(api, path, token):
+    return api.post(path, {"_id": "a", "n": 1}, token)
+
+
+# datasets create
+
+
+def test_create_prints_the_token_as_the_last_line(db, capsys):
+    code, out, err = run(capsys, "datasets", "create", "vehicle-tax", "events")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[:-1] == [
+        "Created data set vehicle-tax/events (name vehicle_tax_events, unpublished).",
+        "Its bearer token follows. It is shown only now: store it safely.",
+    ]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", lines[-1])
+
+
+def test_token_printed_by_create_authorizes_writes(db, capsys, api):
+    token = create(capsys, "vehicle-tax", "events")
+    response = write(api, "/data/vehicle-tax/events", token)
+    assert body(response) == {"status": "ok", "count": 1}
+
+
+def test_create_stores_the_options_given(db, capsys):
+    create(
+        capsys,
+        "vehicle-tax",
+        "events",
+        "--name",
+        "Vehicle tax events",
+        "--auto-ids",
+        "_timestamp, channel,period",
+        "--raw-queries",
+        "--max-age",
+        "3600",
+        "--published",
+        "--cache-max-age",
+        "30",
+    )
+    ds = DataSet.objects.get(data_group="vehicle-tax", data_type="events")
+    assert (
+        ds.name,
+        ds.auto_ids,
+        ds.raw_queries_allowed,
+        ds.max_age_expected,
+        ds.published,
+        ds.cache_max_age,
+    ) == ("Vehicle tax events", ["_timestamp", "channel", "period"], True, 3600, True, 30)
+
+
+def test_create_says_a_published_data_set_is_published(db, capsys):
+    _, out, _ = run(capsys, "datasets", "create", "vehicle-tax", "events", "--published")
+    assert out.splitlines()[0] == (
+        "Created data set vehicle-tax/events (name vehicle_tax_events, published)."
+    )
+
+
+def test_create_with_unpublished_stores_an_unpublished_data_set(db, capsys):
+    create(capsys, "vehicle-tax", "events", "--unpublished")
+    assert DataSet.objects.get().published is False
+
+
+def test_create_defaults_to_unpublished_without_raw_queries_or_max_age(db, capsys):
+    create(capsys, "vehicle-tax", "events")
+    ds = DataSet.objects.get()
+    assert (
+        ds.name,
+        ds.auto_ids,
+        ds.raw_queries_allowed,
+        ds.max_age_expected,
+        ds.published,
+        ds.cache_max_age,
+    ) == ("vehicle_tax_events", [], False, None, False, None)
+
+
+def test_create_of_an_existing_data_set_exits_2_with_a_message(db, capsys):
+    create(capsys, "vehicle-tax", "events")
+    code, out, err = run(capsys, "datasets", "create", "vehicle-tax", "events")
+    assert (code, out, err) == (
+        2,
+        "",
+        "perfplat: error: Data set vehicle-tax/events already exists\n",
+    )
+    assert DataSet.objects.count() == 1
+
+
+def test_create_with_a_name_already_taken_exits_2(db, capsys):
+    create(capsys, "vehicle-tax", "events", "--name", "taken")
+    code, _, err = run(capsys, "datasets", "create", "other", "events", "--name", "taken")
+    assert (code, err) == (2, "perfplat: error: A data set named 'taken' already exists\n")
+
+
+def test_create_with_an_invalid_slug_exits_2_with_a_message(db, capsys):
+    code, out, err = run(capsys, "datasets", "create", "Bad Slug", "events")
+    assert (code, out, err) == (2, "", SLUG_MESSAGE)
+    assert DataSet.objects.count() == 0
+
+
+def test_create_with_invalid_auto_ids_exits_2_with_a_message(db, capsys):
+    code, _, err = run(capsys, "datasets", "create", "vehicle-tax", "events", "--auto-ids", "1st")
+    assert (code, err) == (
+        2,
+        "perfplat: error: auto_ids: '1st' is not a field records can have "
+        "(an identifier, or _timestamp)\n",
+    )
+    assert DataSet.objects.count() == 0
+
+
+def test_create_without_group_and_type_is_a_usage_error(db, capsys):
+    err = usage_error(capsys, "datasets", "create")
+    assert "error: the following arguments are required: GROUP, TYPE" in err
+
+
+def test_create_without_type_is_a_usage_error(db, capsys):
+    err = usage_error(capsys, "datasets", "create", "vehicle-tax")
+    assert "error: the following arguments are required: TYPE" in err
+
+
+def test_max_age_that_is_not_a_number_is_a_usage_error(db, capsys):
+    err = usage_error(capsys, "datasets", "create", "g", "t", "--max-age", "abc")
+    assert "argument --max-age: expected a whole number of seconds, got 'abc'" in err
+
+
+def test_negative_max_age_is_a_usage_error(db, capsys):
+    err = usage_error(capsys, "datasets", "create", "g", "t", "--max-age=-5")
+    assert "argument --max-age: expected a whole number of seconds, got '-5'" in err
+
+
+def test_cache_max_age_that_is_not_a_number_is_a_usage_error(db, capsys):
+    err = usage_error(capsys, "datasets", "create", "g", "t", "--cache-max-age", "1.5")
+    assert "argument --cache-max-age: expected a whole number of seconds, got '1.5'" in err
+
+
+def test_published_and_unpublished_together_are_a_usage_error(db, capsys):
+    err = usage_error(capsys, "datasets", "create", "g", "t", "--published", "--unpublished")
+    assert "argument --unpublished: not allowed with argument --published" in err
+    assert DataSet.objects.count() == 0
+
+
+def test_no_command_is_a_usage_error(db, capsys):
+    assert "the following arguments are required: COMMAND" in usage_error(capsys)
+
+
+def test_unknown_command_is_a_usage_error(db, capsys):
+    assert "invalid choice: 'frobnicate'" in usage_error(capsys, "frobnicate")
+
+
+def test_datasets_without_action_is_a_usage_error(db, capsys):
+    assert "the following arguments are required: ACTION" in usage_error(capsys, "datasets")
+
+
+def test_serve_with_a_bad_port_is_a_usage_error(capsys):
+    err = usage_error(capsys, "serve", "--port", "70000")
+    assert "argument --port: expected a port number (1-65535), got '70000'" in err
+
+
+# datasets list
+
+
+def test_list_without_data_sets_says_how_to_create_one(db, capsys):
+    assert run(capsys, "datasets", "list") == (
+        0,
+        "No data sets yet. Create one with: perfplat datasets create GROUP TYPE\n",
+        "",
+    )
+
+
+def test_list_shows_a_table_of_the_data_sets(db, capsys, api):
+    token = create(capsys, "vehicle-tax", "events", "--published", "--max-age", "3600")
+    create(capsys, "another", "kind", "--raw-queries")
+    api.post("/data/vehicle-tax/events", [{"_id": "a"}, {"_id": "b"}], token)
+    code, out, _ = run(capsys, "datasets", "list")
+    rows = [re.split(r"\s{2,}", line) for line in out.splitlines()]
+    last_write = DataSet.objects.get(data_type="events").last_write_at
+    assert code == 0
+    assert rows == [
+        ["DATA SET", "NAME", "PUBLISHED", "RAW QUERIES", "MAX AGE", "RECORDS", "LAST WRITE"],
+        ["another/kind", "another_kind", "no", "yes", "-", "0", "never"],
+        [
+            "vehicle-tax/events",
+            "vehicle_tax_events",
+            "yes",
+            "no",
+            "3600s",
+            "2",
+            last_write.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        ],
+    ]
+
+
+def test_list_aligns_its_columns(db, capsys):
+    create(capsys, "a-rather-long-data-group", "events")
+    create(capsys, "short", "t")
+    _, out, _ = run(capsys, "datasets", "list")
+    header, first, second = out.splitlines()
+    column = header.index("NAME")
+    assert (first.index("a_rather_long"), second.index("short_t")) == (column, column)
+
+
+# datasets rotate-token
+
+
+def test_rotate_token_prints_a_new_token_that_authorizes_writes(db, capsys, api):
+    old = create(capsys, "vehicle-tax", "events")
+    code, out, err = run(capsys, "datasets", "rotate-token", "vehicle-tax", "events")
+    new = out.splitlines()[-1]
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:-1] == [
+        "Issued a new token for vehicle-tax/events; the old one no longer works.",
+        "The new bearer token follows. It is shown only now: store it safely.",
+    ]
+    assert new != old
+    assert write(api, "/data/vehicle-tax/events", new).status_code == 200
+
+
+def test_rotate_token_revokes_the_old_token(db, capsys, api):
+    old = create(capsys, "vehicle-tax", "events")
+    run(capsys, "datasets", "rotate-token", "vehicle-tax", "events")
+    assert write(api, "/data/vehicle-tax/events", old).status_code == 401
+
+
+def test_rotate_token_of_an_unknown_data_set_exits_2(db, capsys):
+    assert run(capsys, "datasets", "rotate-token", "nope", "events") == (
+        2,
+        "",
+        "perfplat: error: Data set nope/events not found\n",
+    )
+
+
+# datasets empty
+
+
+def test_empty_deletes_every_record_of_the_data_set(db, capsys, api):
+    token = create(capsys, "vehicle-tax", "events")
+    other = create(capsys, "other", "events")
+    api.post("/data/vehicle-tax/events", [{"_id": "a"}, {"_id": "b"}], token)
+    api.post("/data/other/events", [{"_id": "c"}], other)
+    assert run(capsys, "datasets", "empty", "vehicle-tax", "events") == (
+        0,
+        "vehicle_tax_events now contains 0 records\n",
+        "",
+    )
+    assert list(Record.objects.values_list("record_id", flat=True)) == ["c"]
+
+
+def test_empty_of_an_unknown_data_set_exits_2(db, capsys):
+    assert run(capsys, "datasets", "empty", "nope", "events") == (
+        2,
+        "",
+        "perfplat: error: Data set nope/events not found\n",
+    )
+
+
+# demo
+
+
+def test_demo_is_idempotent(db, capsys):
+    run(capsys, "demo")
+    first = Record.objects.count()
+    code, out, _ = run(capsys, "demo")
+    assert code == 0
+    assert out.splitlines()[-1] == "Demo data loaded: 12 services."
+    assert (first, Record.objects.count()) == (3412, 3412)
+    assert DataSet.objects.values("data_group").distinct().count() == 12
+
+
+def test_demo_loads_a_year_of_weekly_transactions_by_channel(db, capsys):
+    run(capsys, "demo")
+    ds = DataSet.objects.get(data_group="vehicle-tax", data_type="transactions-by-channel")
+    records = [
+        {**row.data, "_timestamp": row.timestamp} for row in Record.objects.filter(data_set=ds)
+    ]
+    weeks = sorted({record["_timestamp"] for record in records})
+    monday = parse_datetime("2024-01-01T00:00:00Z")
+    assert len(weeks) == 52
+    assert all((week - monday) % WEEK == 0 for week in weeks)
+    assert [b - a for a, b in zip(weeks, weeks[1:], strict=False)] == [WEEK] * 51
+    assert weeks[-1] < time.time() <= weeks[-1] + 2 * WEEK
+    assert sorted({record["channel"] for record in records}) == ["digital", "paper", "phone"]
+    for channel in ("digital", "paper", "phone"):
+        assert sum(record["channel"] == channel for record in records) == 52
+    assert all(record["period"] == "week" and record["count"] > 0 for record in records)
+
+
+# the real console script
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch_status(port: int):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_status", timeout=2) as response:  # noqa: S310
+        return response.status, json.loads(response.read())
+
+
+def test_console_script_migrates_and_serves(tmp_path):
+    script = Path(sys.executable).parent / "perfplat"
+    # The suite may run on PostgreSQL: the subprocess always gets its own SQLite file.
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'perfplat.sqlite3'}"}
+    migrated = subprocess.run(
+        [str(script), "migrate", "-v", "0"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    assert (tmp_path / "perfplat.sqlite3").exists()
+
+    port = free_port()
+    server = subprocess.Popen(
+        [str(script), "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        answer = None
+        while answer is None and time.monotonic() < deadline:
+            assert server.poll() is None, server.communicate()
+            try:
+                answer = fetch_status(port)
+            except OSError:
+                time.sleep(0.1)
+        assert answer == (200, {"status": "ok", "message": "database is up"})
+    finally:
+        server.terminate()
+        try:
+            server.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.communicate()

@@ -72,7 +72,9 @@ class SQLite:
 class PostgreSQL(SQLite):
     """The same over PostgreSQL's jsonb."""
 
-    decodes_json = False
+    # Django registers a text loader for jsonb (its JSONField decodes by itself), so jsonb
+    # values reach Python as JSON text, as on SQLite.
+    decodes_json = True
 
     def value(self, field):
         return f"data -> '{field}'"
@@ -152,6 +154,9 @@ def _number(value):
 class Plan:
     where: list[str]
     params: list
+    # group_by fields that have only ever held strings: grouped by their text, which is
+    # cheaper than by their JSON value (a third faster on PostgreSQL).
+    text_groups: frozenset = frozenset()
 
 
 def _where(query: Query, data_set: DataSet, sql) -> Plan:
@@ -174,11 +179,19 @@ def _where(query: Query, data_set: DataSet, sql) -> Plan:
     for field, prefix in query.prefix_filters:
         where.append(f"{sql.is_string(_checked(field))} AND {sql.starts_with(field)}")
         params += sql.starts_with_params(prefix)
+    text_groups = frozenset(
+        field
+        for field in query.group_by
+        if set(data_set.field_types.get(field, ("string",))) <= {"string", "null"}
+    )
     for field in query.group_by:
         # Records without the field (or with null) belong to no group.
-        where.append(f"{sql.value(_checked(field))} <> {sql.json_param()}")
-        params.append("null")
-    return Plan(where, params)
+        if field in text_groups:
+            where.append(f"{sql.scalar(_checked(field))} IS NOT NULL")
+        else:
+            where.append(f"{sql.value(_checked(field))} <> {sql.json_param()}")
+            params.append("null")
+    return Plan(where, params, text_groups)
 
 
 def _fetch(statement: str, params: list) -> list[tuple]:
@@ -299,9 +312,24 @@ def run_query(data_set: DataSet, query: Query) -> list[dict]:
     return _grouped_periods(query, plan, sql)
 
 
+# The internal fields of raw records, which live in columns rather than in `data`.
+_RAW_COLUMNS = {
+    "_id": "record_id",
+    "_timestamp": "timestamp",
+    "_updated_at": "updated_at",
+    **{name: f"{period}_start" for name, period in zip(PERIOD_FIELDS, PERIODS, strict=True)},
+}
+
+
 def _raw(query: Query, plan: Plan, sql) -> list[dict]:
     order = []
-    if query.sort_by is not None:
+    if query.sort_by in _RAW_COLUMNS:
+        column = _RAW_COLUMNS[query.sort_by]
+        if column == "record_id":
+            column = sql.text_order(column)
+        # Missing first, as for fields (the databases differ in where NULLs sort by default).
+        order = [column + (" DESC NULLS LAST" if query.descending else " ASC NULLS FIRST")]
+    elif query.sort_by is not None:
         direction = " DESC" if query.descending else ""
         order = [key + direction for key in sql.sort_keys(_checked(query.sort_by))]
     order += ["timestamp ASC NULLS FIRST", sql.text_order("record_id")]
@@ -320,7 +348,8 @@ def _raw(query: Query, plan: Plan, sql) -> list[dict]:
         record = {"_id": row[0]}
         if row[1] is not None:
             record["_timestamp"] = format_timestamp(row[1])
-        record.update(loads(row[9]))
+        # Fields by name: PostgreSQL's jsonb keeps no order, and the CSV columns follow this.
+        record.update(sorted(loads(row[9]).items()))
         if row[1] is not None:
             for name, start in zip(PERIOD_FIELDS, row[2:8], strict=True):
                 record[name] = format_timestamp(start)
@@ -329,19 +358,25 @@ def _raw(query: Query, plan: Plan, sql) -> list[dict]:
     return records
 
 
-def _group_columns(query: Query, sql) -> list[str]:
-    return [sql.value(field) for field in query.group_by]
+def _group_columns(query: Query, plan: Plan, sql) -> list[str]:
+    return [
+        sql.scalar(field) if field in plan.text_groups else sql.value(field)
+        for field in query.group_by
+    ]
 
 
-def _decode_groups(row, count: int, sql) -> tuple:
-    values = row[:count]
-    if sql.decodes_json:
-        return tuple(orjson.loads(value) for value in values)
-    return tuple(values)
+def _decode_groups(row, query: Query, plan: Plan, sql) -> tuple:
+    values = row[: len(query.group_by)]
+    if not sql.decodes_json:
+        return tuple(values)
+    return tuple(
+        value if field in plan.text_groups else orjson.loads(value)
+        for field, value in zip(query.group_by, values, strict=True)
+    )
 
 
 def _grouped(query: Query, plan: Plan, sql) -> list[dict]:
-    groups = _group_columns(query, sql)
+    groups = _group_columns(query, plan, sql)
     statement = (
         f"SELECT {', '.join(groups + _aggregates(query, sql))} "
         f"FROM datasets_record WHERE {' AND '.join(plan.where)} "
@@ -350,7 +385,7 @@ def _grouped(query: Query, plan: Plan, sql) -> list[dict]:
     width = len(groups)
     results = []
     for row in _fetch(statement, plan.params):
-        values = _decode_groups(row, width, sql)
+        values = _decode_groups(row, query, plan, sql)
         item = dict(zip(query.group_by, values, strict=True))
         item["_count"] = row[width]
         item.update(_collected(query, row[width + 1 :], sql))
@@ -382,7 +417,7 @@ def _periods(query: Query, plan: Plan, sql) -> list[dict]:
 
 
 def _grouped_periods(query: Query, plan: Plan, sql) -> list[dict]:
-    groups = _group_columns(query, sql)
+    groups = _group_columns(query, plan, sql)
     width = len(groups)
     column = _period_column(query)
     statement = (
@@ -393,7 +428,7 @@ def _grouped_periods(query: Query, plan: Plan, sql) -> list[dict]:
     )
     by_group: dict[tuple, dict[int, dict]] = {}
     for row in _fetch(statement, plan.params):
-        values = _decode_groups(row, width, sql)
+        values = _decode_groups(row, query, plan, sql)
         start = row[width]
         by_group.setdefault(values, {})[start] = _period_object(
             query, start, row[width + 1], _collected(query, row[width + 2 :], sql)

@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from perfplat.errors import InvalidQuery
 
 from .models import IDENTIFIER
-from .periods import DAY, PERIODS, add_periods, format_timestamp, parse_datetime, period_start
+from .periods import (
+    DAY,
+    EARLIEST,
+    LATEST,
+    OUT_OF_RANGE,
+    PERIODS,
+    add_periods,
+    format_timestamp,
+    parse_datetime,
+    period_start,
+)
 
 COLLECT_METHODS = ("sum", "mean", "count", "set")
 FORMATS = ("json", "csv")
@@ -28,6 +38,18 @@ SINGLE = (
     "format",
 )
 PARAMETERS = SINGLE + REPEATABLE
+
+
+MAX_PERIODS = 10_000
+# The shortest length of each period, in seconds.
+_SHORTEST = {
+    "hour": 3600,
+    "day": DAY,
+    "week": 7 * DAY,
+    "month": 28 * DAY,
+    "quarter": 89 * DAY,
+    "year": 365 * DAY,
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,19 @@ def _boolean(params, name: str) -> bool:
     return value == "true"
 
 
+# The largest number the databases take as a LIMIT (a signed 64-bit integer).
+_MAX_NUMBER = 2**63 - 1
+
+
+def _whole_number(text: str) -> int | None:
+    """The value of a whole number written in ASCII digits, capped at _MAX_NUMBER; None when
+    the text is anything else (int() would take "٣" and fail on "²")."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0") or "0"
+    return _MAX_NUMBER if len(digits) > 18 else int(digits)
+
+
 def _time(params, name: str) -> int | None:
     value = _single(params, name)
     if value is None:
@@ -91,12 +126,26 @@ def _time(params, name: str) -> int | None:
     if len(value) > 6 and value[-6] == " " and value[-3] == ":":
         value = value[:-6] + "+" + value[-5:]
     try:
-        return parse_datetime(value)
-    except ValueError:
+        moment = parse_datetime(value)
+    except (ValueError, OverflowError):
         raise InvalidQuery(
             f"{name} {value!r} is not an ISO 8601 date-time with a UTC offset, "
             "such as 2024-01-01T00:00:00Z"
         )
+    if not EARLIEST <= moment <= LATEST:
+        raise InvalidQuery(f"{name} {value!r} {OUT_OF_RANGE}")
+    return moment
+
+
+def _relative(period: str, anchor: int, count: int) -> int:
+    """`count` periods from `anchor`, refused when that leaves the times a query may reach."""
+    try:
+        moment = add_periods(period, anchor, count)
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None or not EARLIEST <= moment <= LATEST:
+        raise InvalidQuery(f"duration is too long: the range {OUT_OF_RANGE}")
+    return moment
 
 
 def _field(name: str, field: str, purpose: str) -> str:
@@ -172,6 +221,10 @@ def parse_query(params: Mapping[str, list[str]], *, raw_queries_allowed: bool, n
             f"Unknown parameter(s): {', '.join(unknown)}. "
             f"The read API accepts: {', '.join(PARAMETERS)}"
         )
+    for name, values in params.items():
+        # No record holds U+0000 (PostgreSQL cannot store it, nor compare with it).
+        if any("\x00" in value for value in values):
+            raise InvalidQuery(f"{name} must not contain the NUL character (\\u0000)")
 
     period = _single(params, "period")
     if period is not None and period not in PERIODS:
@@ -185,11 +238,11 @@ def parse_query(params: Mapping[str, list[str]], *, raw_queries_allowed: bool, n
     start_at, end_at = given_start, given_end
     duration_text = _single(params, "duration")
     if duration_text is not None:
-        if not duration_text.isdigit() or int(duration_text) < 1:
+        duration = _whole_number(duration_text)
+        if not duration:
             raise InvalidQuery(f"duration must be a positive whole number, not {duration_text!r}")
         if period is None:
             raise InvalidQuery("duration needs a period (hour, day, week, month, quarter, year)")
-        duration = int(duration_text)
         if start_at is not None and end_at is not None:
             raise InvalidQuery(
                 "Absolute and relative time cannot be requested at the same time: give "
@@ -199,10 +252,10 @@ def parse_query(params: Mapping[str, list[str]], *, raw_queries_allowed: bool, n
         # start_at, or back from end_at (or now), so a partial current period is left out.
         if start_at is not None:
             start_at = period_start(period, start_at)
-            end_at = add_periods(period, start_at, duration)
+            end_at = _relative(period, start_at, duration)
         else:
             end_at = period_start(period, end_at if end_at is not None else now)
-            start_at = add_periods(period, end_at, -duration)
+            start_at = _relative(period, end_at, -duration)
     elif (start_at is None) != (end_at is None):
         given, missing = ("start_at", "end_at") if start_at is not None else ("end_at", "start_at")
         raise InvalidQuery(
@@ -224,6 +277,13 @@ def parse_query(params: Mapping[str, list[str]], *, raw_queries_allowed: bool, n
             f"start_at ({format_timestamp(start_at)}) must be before "
             f"end_at ({format_timestamp(end_at)})"
         )
+    if period is not None and start_at is not None:
+        # Every period of the range is in the answer, even empty ones: keep that bounded.
+        if (end_at - start_at) / _SHORTEST[period] > MAX_PERIODS:
+            raise InvalidQuery(
+                f"The range holds more than {MAX_PERIODS} {period}s: "
+                "ask for a longer period or a shorter range"
+            )
 
     group_by: list[str] = []
     for field in params.get("group_by", []):
@@ -239,7 +299,8 @@ def parse_query(params: Mapping[str, list[str]], *, raw_queries_allowed: bool, n
     sort_by, descending = None, False
     sort_text = _single(params, "sort_by")
     if sort_text is not None:
-        field, colon, direction = sort_text.partition(":")
+        # The last colon: the field may be a collected key such as "value:sum".
+        field, colon, direction = sort_text.rpartition(":")
         if not colon or direction not in ("ascending", "descending"):
             raise InvalidQuery(
                 f"sort_by must be field:ascending or field:descending, not {sort_text!r}"
@@ -256,9 +317,9 @@ def parse_query(params: Mapping[str, list[str]], *, raw_queries_allowed: bool, n
     limit = None
     limit_text = _single(params, "limit")
     if limit_text is not None:
-        if not limit_text.isdigit():
+        limit = _whole_number(limit_text)
+        if limit is None:
             raise InvalidQuery(f"limit must be a non-negative whole number, not {limit_text!r}")
-        limit = int(limit_text)
 
     query = Query(
         start_at=start_at,

@@ -1,0 +1,312 @@
+"""`make bench`: perfplat's numbers, measured over HTTP against a running server.
+
+  (a) write throughput: batches of 1,000 records POSTed to /data/<group>/<type>, records/s;
+  (b) a period=week&group_by=channel&collect=count:sum query over 200,000 records (one year)
+      through the read API, against the same query in SQL on a plain table of
+      (timestamp, JSON document) rows with an index on the timestamp; both times and the ratio;
+  (c) the same on PostgreSQL (a throwaway cluster started by scripts/with-postgres).
+
+Every figure is the median of several runs. Run as `python bench/run.py [--quick]`.
+"""
+
+import argparse
+import http.client
+import os
+import random
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+YEAR_START = 1704067200  # 2024-01-01T00:00:00Z, a Monday
+CHANNELS = ("digital", "phone", "paper", "face-to-face")
+READ_QUERY = (
+    "period=week&group_by=channel&collect=count:sum"
+    "&start_at=2024-01-01T00:00:00Z&end_at=2024-12-30T00:00:00Z"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`perfplat serve` on a free port, with its own database."""
+
+    def __init__(self, database_url: str, workers: int):
+        self.port = free_port()
+        self.env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "ERROR"}
+        self.workers = workers
+
+    def perfplat(self, *args, capture=False):
+        return subprocess.run(
+            [str(BIN / "perfplat"), *args],
+            env=self.env,
+            check=True,
+            capture_output=capture,
+            text=True,
+        )
+
+    def __enter__(self):
+        self.perfplat("migrate", "--verbosity", "0")
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "perfplat"),
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(200):
+            try:
+                status, _ = self.request("GET", "/_status")
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("the server did not start")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(10)
+
+    def request(self, method, path, body=None, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def create_data_set(self, group, data_type, *options) -> str:
+        result = self.perfplat("datasets", "create", group, data_type, *options, capture=True)
+        return result.stdout.strip().splitlines()[-1]
+
+
+def make_records(count: int, seed: int, start: int = YEAR_START, span: int = 364 * 86400):
+    rng = random.Random(seed)
+    step = span / count
+    return [
+        {
+            "_timestamp": time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(start + int(i * step) + rng.randrange(60))
+            ),
+            "channel": rng.choice(CHANNELS),
+            "count": rng.randrange(1, 500),
+            "region": rng.choice(("north", "south", "east", "west")),
+        }
+        for i in range(count)
+    ]
+
+
+def post_batches(server: Server, path: str, token: str, batches: list[bytes], concurrency: int):
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def send(batch):
+        status, body = server.request("POST", path, batch, headers)
+        if status != 200:
+            raise RuntimeError(f"write failed: {status} {body[:200]!r}")
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(send, batches))
+
+
+def bench_writes(server: Server, runs: int, batches_per_run: int, concurrency: int) -> float:
+    rates = []
+    for run in range(runs):
+        token = server.create_data_set(f"bench-write-{run}", "events")
+        bodies = [
+            orjson.dumps(make_records(1000, seed=run * 1000 + i)) for i in range(batches_per_run)
+        ]
+        started = time.perf_counter()
+        post_batches(server, f"/data/bench-write-{run}/events", token, bodies, concurrency)
+        elapsed = time.perf_counter() - started
+        rates.append(batches_per_run * 1000 / elapsed)
+    return statistics.median(rates)
+
+
+def load_read_data(server: Server, records: list[dict]) -> None:
+    token = server.create_data_set("bench-read", "events", "--published")
+    bodies = [orjson.dumps(records[i : i + 5000]) for i in range(0, len(records), 5000)]
+    post_batches(server, "/data/bench-read/events", token, bodies, 2)
+
+
+def median_time(action, runs: int) -> float:
+    action()  # warm up: the first run pays for cold caches
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def read_over_http(server: Server) -> list:
+    status, body = server.request("GET", f"/data/bench-read/events?{READ_QUERY}")
+    if status != 200:
+        raise RuntimeError(f"read failed: {status} {body[:300]!r}")
+    return orjson.loads(body)["data"]
+
+
+# The plain baseline: one row per record, (timestamp, JSON document), an index on the timestamp.
+
+SQLITE_BASELINE = """
+SELECT date(ts, '-6 days', 'weekday 1') AS week, json_extract(doc, '$.channel') AS channel,
+       count(*), sum(json_extract(doc, '$.count'))
+FROM plain_records
+WHERE ts >= '2024-01-01T00:00:00' AND ts < '2024-12-30T00:00:00'
+  AND json_extract(doc, '$.channel') IS NOT NULL
+GROUP BY week, channel
+"""
+
+POSTGRES_BASELINE = """
+SELECT date_trunc('week', ts) AS week, doc ->> 'channel' AS channel,
+       count(*), sum((doc ->> 'count')::numeric)
+FROM plain_records
+WHERE ts >= '2024-01-01T00:00:00Z' AND ts < '2024-12-30T00:00:00Z'
+  AND doc ->> 'channel' IS NOT NULL
+GROUP BY week, channel
+"""
+
+
+def sqlite_baseline(records: list[dict], runs: int) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(Path(tmp) / "plain.sqlite3")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE plain_records (ts TEXT NOT NULL, doc TEXT NOT NULL)")
+        db.executemany(
+            "INSERT INTO plain_records VALUES (?, ?)",
+            [(r["_timestamp"].replace("Z", ""), orjson.dumps(r).decode()) for r in records],
+        )
+        db.execute("CREATE INDEX plain_ts ON plain_records (ts)")
+        db.commit()
+        rows = db.execute(SQLITE_BASELINE).fetchall()
+        seconds = median_time(lambda: db.execute(SQLITE_BASELINE).fetchall(), runs)
+        db.close()
+    return seconds, len(rows)
+
+
+def postgres_baseline(database_url: str, records: list[dict], runs: int) -> tuple[float, int]:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as db:
+        db.execute("DROP TABLE IF EXISTS plain_records")
+        db.execute("CREATE TABLE plain_records (ts timestamptz NOT NULL, doc jsonb NOT NULL)")
+        with db.cursor().copy("COPY plain_records (ts, doc) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row((record["_timestamp"], orjson.dumps(record).decode()))
+        db.execute("CREATE INDEX plain_ts ON plain_records (ts)")
+        db.execute("ANALYZE plain_records")
+        rows = db.execute(POSTGRES_BASELINE).fetchall()
+        seconds = median_time(lambda: db.execute(POSTGRES_BASELINE).fetchall(), runs)
+        db.execute("DROP TABLE plain_records")
+    return seconds, len(rows)
+
+
+def analyse(server: Server, database_url: str) -> None:
+    if database_url.startswith("postgres"):
+        import psycopg
+
+        with psycopg.connect(database_url, autocommit=True) as db:
+            db.execute("ANALYZE")
+
+
+def run_database(label: str, database_url: str, args) -> dict:
+    record_count = 20_000 if args.quick else 200_000
+    runs = 3 if args.quick else args.runs
+    with Server(database_url, args.workers) as server:
+        writes = bench_writes(
+            server,
+            runs=runs,
+            batches_per_run=20 if args.quick else 60,
+            concurrency=args.concurrency,
+        )
+        records = make_records(record_count, seed=42)
+        load_read_data(server, records)
+        analyse(server, database_url)
+        result = read_over_http(server)
+        groups = sum(1 for period in result for _ in period["values"])
+        api_seconds = median_time(lambda: read_over_http(server), runs)
+    if label == "SQLite":
+        base_seconds, base_rows = sqlite_baseline(records, runs)
+    else:
+        base_seconds, base_rows = postgres_baseline(database_url, records, runs)
+    return {
+        "database": label,
+        "records/s written": writes,
+        "records read": record_count,
+        "read API (ms)": api_seconds * 1000,
+        "plain SQL (ms)": base_seconds * 1000,
+        "ratio": api_seconds / base_seconds,
+        "rows": (groups, base_rows),
+    }
+
+
+def print_result(result: dict) -> None:
+    print(f"\n== {result['database']}")
+    print(
+        f"(a) write throughput, batches of 1,000 over HTTP: "
+        f"{result['records/s written']:,.0f} records/s (goal >= 30,000)"
+    )
+    print(
+        f"(b) period=week&group_by=channel&collect=count:sum over {result['records read']:,} "
+        f"records:"
+    )
+    print(f"    read API over HTTP   {result['read API (ms)']:8.1f} ms (median)")
+    print(f"    plain table in SQL   {result['plain SQL (ms)']:8.1f} ms (median)")
+    print(f"    ratio                {result['ratio']:8.2f}   (goal <= 1.2)")
+    api_rows, sql_rows = result["rows"]
+    print(f"    result rows: {api_rows} (API, weeks x channels) vs {sql_rows} (plain SQL)")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small data, for a smoke run")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--postgres-only", action="store_true", help="(internal) run the PostgreSQL part"
+    )
+    args = parser.parse_args()
+    print(f"perfplat benchmark on {os.cpu_count()} cores, {args.workers} server workers")
+    if not args.postgres_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            print_result(run_database("SQLite", f"sqlite:///{tmp}/bench.sqlite3", args))
+        command = [
+            str(ROOT / "scripts" / "with-postgres"),
+            sys.executable,
+            __file__,
+            "--postgres-only",
+            *sys.argv[1:],
+        ]
+        status = subprocess.run(command).returncode
+        if status == 97:
+            print("\n== PostgreSQL: not installed, skipped (apt-get install -y postgresql)")
+        elif status:
+            sys.exit(status)
+        return
+    print_result(run_database("PostgreSQL", os.environ["DATABASE_URL"], args))
+
+
+if __name__ == "__main__":
+    main()

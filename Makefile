@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Pinned front-end packages from npm; `make frontend` vendors exactly these versions.
+GOVUK_FRONTEND_VERSION := 6.6.0
+AXE_CORE_VERSION := 4.14.1
 
 .PHONY: install run test test-sqlite test-postgres system-deps bench lint format frontend clean
 
@@ -55,6 +58,10 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Refreshes the vendored GOV.UK Frontend (shipped) and axe-core (browser tests only) from npm.
+frontend:
+	scripts/vendor-frontend $(GOVUK_FRONTEND_VERSION) $(AXE_CORE_VERSION)
 
 clean:
 	rm -rf $(VENV) staticfiles test-output .pytest_cache .ruff_cache .hypothesis perfplat.sqlite3*

@@ -5,6 +5,9 @@ import pytest
 from helpers import ApiClient
 from perfplat.datasets.services import DataSetSettings, create_data_set
 
+# The `world` fixture: a small registry with a user of every role.
+pytest_plugins = ["registry_fixtures"]
+
 
 @pytest.fixture
 def api(client):
@@ -25,3 +28,9 @@ def make_data_set(db):
 def data_set(make_data_set):
     """A published data set that allows raw queries, with its token."""
     return make_data_set(published=True, raw_queries_allowed=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is deliberately slow; tests make many users. test_accounts checks the real setting.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -88,7 +88,14 @@ def cmd_datasets_create(args):
         published=args.published,
         cache_max_age=args.cache_max_age,
     )
-    data_set, token = create_data_set(args.group, args.type, name=args.name, settings=settings)
+    from perfplat.registry.models import Service
+
+    service = Service.objects.filter(slug=args.service or args.group).first()
+    if args.service and service is None:
+        raise UsageError(f"There is no service {args.service!r}")
+    data_set, token = create_data_set(
+        args.group, args.type, name=args.name, settings=settings, service=service
+    )
     state = "published" if data_set.published else "unpublished"
     print(f"Created data set {data_set} (name {data_set.name}, {state}).")
     print("Its bearer token follows. It is shown only now: store it safely.")
@@ -135,11 +142,46 @@ def cmd_datasets_rotate(args):
 
 
 def cmd_datasets_empty(args):
-    from perfplat.datasets.writes import empty_data_set
+    from perfplat.datasets.services import empty
 
     data_set = _data_set(args.group, args.type)
-    empty_data_set(data_set)
+    empty(data_set)
     print(f"{data_set.name} now contains 0 records")
+
+
+def cmd_users_create(args):
+    from perfplat.accounts.services import create_user
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise UsageError("--password-stdin: no password on standard input")
+    user = create_user(
+        None,
+        args.email,
+        args.role,
+        organisation=args.organisation,
+        name=args.name,
+        password=password,
+    )
+    where = f" in {user.organisation}" if user.organisation else ""
+    print(f"Created {user.get_role_display().lower()} {user.email}{where}.")
+    if password is None:
+        print("No password set: they can choose one with 'Forgotten your password?' at sign-in.")
+
+
+def cmd_users_token(args):
+    from perfplat.accounts.models import User
+    from perfplat.accounts.services import issue_personal_token
+
+    user = User.objects.filter(email=args.email.strip().lower()).first()
+    if user is None:
+        raise UsageError(f"There is no user with the email address {args.email}")
+    _, token = issue_personal_token(None, user, name=args.name)
+    print(f"Issued a personal API token for {user.email}.")
+    print("It follows, and is shown only now: store it safely.")
+    print(token)
 
 
 def cmd_demo(args):
@@ -176,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("group", metavar="GROUP")
     create.add_argument("type", metavar="TYPE")
     create.add_argument("--name")
+    create.add_argument(
+        "--service", metavar="SLUG", help="the service it belongs to (default: the one named GROUP)"
+    )
     create.add_argument("--auto-ids", metavar="f1,f2", help="fields whose values make the _id")
     create.add_argument("--raw-queries", action="store_true", help="allow raw (ungrouped) reads")
     create.add_argument("--max-age", type=_seconds, metavar="SECONDS", help="freshness limit")
@@ -196,6 +241,24 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("group", metavar="GROUP")
         action.add_argument("type", metavar="TYPE")
         action.set_defaults(func=func, django=True)
+
+    users = commands.add_parser("users", help="create users and personal API tokens")
+    user_actions = users.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create_user = user_actions.add_parser("create", help="create a user")
+    create_user.add_argument("email", metavar="EMAIL")
+    create_user.add_argument(
+        "--role", required=True, choices=["platform-admin", "org-admin", "editor"]
+    )
+    create_user.add_argument("--organisation", metavar="SLUG")
+    create_user.add_argument("--name", default="")
+    create_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create_user.set_defaults(func=cmd_users_create, django=True)
+    token = user_actions.add_parser("token", help="issue a personal API token")
+    token.add_argument("email", metavar="EMAIL")
+    token.add_argument("--name", default="command line", help="what the token is for")
+    token.set_defaults(func=cmd_users_token, django=True)
 
     demo = commands.add_parser("demo", help="load realistic demo data (safe to repeat)")
     demo.set_defaults(func=cmd_demo, django=True)

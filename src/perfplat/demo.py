@@ -8,82 +8,260 @@ import random
 import time
 from dataclasses import dataclass
 
+from perfplat.accounts.models import User
+from perfplat.accounts.services import create_user
 from perfplat.datasets.models import DataSet, DataSetToken, WriteBatch
 from perfplat.datasets.periods import WEEK, add_periods, format_timestamp, period_start
 from perfplat.datasets.services import DataSetSettings, create_data_set
 from perfplat.datasets.writes import WriteSource, write_records
+from perfplat.registry.models import Organisation, Service
+from perfplat.registry.services import create_organisation, create_service
 
 WEEKS = 52
+
+
+# (slug, name, abbreviation, type, parent slug)
+ORGANISATIONS = [
+    ("department-for-transport", "Department for Transport", "DfT", "department", None),
+    ("dvla", "Driver and Vehicle Licensing Agency", "DVLA", "agency", "department-for-transport"),
+    ("dvsa", "Driver and Vehicle Standards Agency", "DVSA", "agency", "department-for-transport"),
+    ("hmrc", "HM Revenue & Customs", "HMRC", "department", None),
+    ("dwp", "Department for Work and Pensions", "DWP", "department", None),
+    ("home-office", "Home Office", "HO", "department", None),
+    ("hm-passport-office", "HM Passport Office", "HMPO", "agency", "home-office"),
+    ("ministry-of-justice", "Ministry of Justice", "MOJ", "department", None),
+    (
+        "office-of-the-public-guardian",
+        "Office of the Public Guardian",
+        "OPG",
+        "agency",
+        "ministry-of-justice",
+    ),
+    ("hmcts", "HM Courts & Tribunals Service", "HMCTS", "agency", "ministry-of-justice"),
+    ("defra", "Department for Environment, Food & Rural Affairs", "Defra", "department", None),
+    ("rural-payments-agency", "Rural Payments Agency", "RPA", "agency", "defra"),
+    (
+        "department-for-business-and-trade",
+        "Department for Business and Trade",
+        "DBT",
+        "department",
+        None,
+    ),
+    ("companies-house", "Companies House", "CH", "agency", "department-for-business-and-trade"),
+    ("cabinet-office", "Cabinet Office", "CO", "department", None),
+]
 
 
 @dataclass(frozen=True)
 class DemoService:
     slug: str
     name: str
+    organisation: str
+    phase: str
     weekly_transactions: int
     digital_share: float
     cost_per_transaction: float
     satisfaction: float  # share of satisfied or very satisfied responses
     completion: float
+    audience: str
     # Data sets this service does not send yet: its KPIs show "not enough data".
     missing: tuple[str, ...] = ()
 
 
+def _service(
+    slug,
+    name,
+    organisation,
+    phase,
+    volume,
+    digital,
+    cost,
+    satisfied,
+    completed,
+    audience,
+    missing=(),
+):
+    return DemoService(
+        slug,
+        name,
+        organisation,
+        phase,
+        volume,
+        digital,
+        cost,
+        satisfied,
+        completed,
+        audience,
+        missing,
+    )
+
+
 SERVICES = [
-    DemoService("vehicle-tax", "Tax your vehicle", 410_000, 0.86, 0.62, 0.91, 0.83),
-    DemoService(
-        "driving-licence-renewal", "Renew your driving licence", 95_000, 0.71, 4.10, 0.87, 0.76
+    _service(
+        "vehicle-tax",
+        "Tax your vehicle",
+        "dvla",
+        "live",
+        410_000,
+        0.86,
+        0.62,
+        0.91,
+        0.83,
+        "Vehicle keepers in Great Britain taxing a car, motorbike or other vehicle",
     ),
-    DemoService("book-driving-test", "Book your driving test", 38_000, 0.93, 2.35, 0.72, 0.68),
-    DemoService(
-        "self-assessment", "File your Self Assessment tax return", 240_000, 0.92, 3.05, 0.81, 0.79
+    _service(
+        "driving-licence-renewal",
+        "Renew your driving licence",
+        "dvla",
+        "live",
+        95_000,
+        0.71,
+        4.10,
+        0.87,
+        0.76,
+        "Drivers renewing a photocard licence every 10 years",
     ),
-    DemoService("child-benefit", "Claim Child Benefit", 14_000, 0.58, 11.80, 0.78, 0.64),
-    DemoService(
+    _service(
+        "book-driving-test",
+        "Book your driving test",
+        "dvsa",
+        "live",
+        38_000,
+        0.93,
+        2.35,
+        0.72,
+        0.68,
+        "Learner drivers booking or changing a practical driving test",
+    ),
+    _service(
+        "self-assessment",
+        "File your Self Assessment tax return",
+        "hmrc",
+        "live",
+        240_000,
+        0.92,
+        3.05,
+        0.81,
+        0.79,
+        "Self-employed people, landlords and others with untaxed income",
+    ),
+    _service(
+        "child-benefit",
+        "Claim Child Benefit",
+        "hmrc",
+        "beta",
+        14_000,
+        0.58,
+        11.80,
+        0.78,
+        0.64,
+        "Parents and carers responsible for a child under 16",
+    ),
+    _service(
         "carers-allowance",
         "Apply for Carer's Allowance",
+        "dwp",
+        "live",
         6_200,
         0.64,
         19.50,
         0.84,
         0.71,
+        "People caring for someone for 35 hours a week or more",
         missing=("cost",),
     ),
-    DemoService("passport-renewal", "Renew your passport", 120_000, 0.79, 15.20, 0.88, 0.74),
-    DemoService(
+    _service(
+        "passport-renewal",
+        "Renew your passport",
+        "hm-passport-office",
+        "live",
+        120_000,
+        0.79,
+        15.20,
+        0.88,
+        0.74,
+        "British citizens renewing an adult or child passport",
+    ),
+    _service(
         "lasting-power-of-attorney",
         "Make a lasting power of attorney",
+        "office-of-the-public-guardian",
+        "beta",
         18_500,
         0.41,
         24.00,
         0.83,
         0.59,
+        "People planning who will make decisions for them, and their families",
     ),
-    DemoService(
+    _service(
         "civil-money-claims",
         "Make a money claim",
+        "hmcts",
+        "beta",
         9_800,
         0.67,
         31.40,
         0.69,
         0.61,
+        "People and businesses owed money",
         missing=("user-satisfaction",),
     ),
-    DemoService("rural-payments", "Claim rural payments", 3_100, 0.88, 45.00, 0.66, 0.57),
-    DemoService(
-        "file-company-accounts", "File your company accounts", 76_000, 0.97, 0.95, 0.86, 0.88
+    _service(
+        "rural-payments",
+        "Claim rural payments",
+        "rural-payments-agency",
+        "live",
+        3_100,
+        0.88,
+        45.00,
+        0.66,
+        0.57,
+        "Farmers and land managers in England",
     ),
-    DemoService(
+    _service(
+        "file-company-accounts",
+        "File your company accounts",
+        "companies-house",
+        "live",
+        76_000,
+        0.97,
+        0.95,
+        0.86,
+        0.88,
+        "Company directors and their accountants",
+    ),
+    _service(
         "register-to-vote",
         "Register to vote",
+        "cabinet-office",
+        "live",
         52_000,
         0.95,
         0.40,
         0.93,
         0.90,
+        "UK residents aged 16 or over",
         missing=("completion",),
     ),
 ]
+
+# Services that send no data yet, or no longer: they show the registry's other phases.
+QUIET_SERVICES = [
+    ("report-a-pothole", "Report a pothole", "department-for-transport", "discovery"),
+    ("check-benefit-entitlement", "Check what benefits you can get", "dwp", "alpha"),
+    ("extend-your-visa", "Extend your visa", "home-office", "alpha"),
+    ("renew-tax-disc", "Renew a paper tax disc", "dvla", "retired"),
+]
+
+# One user per role, for local use only (the README lists them).
+DEMO_PASSWORD = "perfplat-demo-2026"  # noqa: S105 - demo data, local use only
+DEMO_USERS = [
+    ("admin@perfplat.example", "Pat Admin", "platform-admin", None),
+    ("dft-admin@perfplat.example", "Dana Transport", "org-admin", "department-for-transport"),
+    ("dvla-editor@perfplat.example", "Eddie Licensing", "editor", "dvla"),
+]
+
 
 CHANNELS = ("digital", "phone", "paper")
 DATA_SET_TYPES = {
@@ -199,12 +377,13 @@ BUILDERS = {
 }
 
 
-def _demo_data_set(group: str, data_type: str) -> DataSet:
-    data_set = DataSet.objects.filter(data_group=group, data_type=data_type).first()
+def _demo_data_set(service, data_type: str) -> DataSet:
+    data_set = DataSet.objects.filter(data_group=service.slug, data_type=data_type).first()
     if data_set is None:
         data_set, _token = create_data_set(
-            group,
+            service.slug,
             data_type,
+            service=service,
             settings=DataSetSettings(
                 auto_ids=DATA_SET_TYPES[data_type], published=True, max_age_expected=8 * 86400
             ),
@@ -212,19 +391,68 @@ def _demo_data_set(group: str, data_type: str) -> DataSet:
     return data_set
 
 
+def load_registry() -> dict:
+    """Create the demo organisations, services and users (those missing); returns services by
+    slug."""
+    organisations = {}
+    for slug, name, abbreviation, kind, parent in ORGANISATIONS:
+        organisation = Organisation.objects.filter(slug=slug).first()
+        if organisation is None:
+            organisation = create_organisation(
+                None,
+                slug=slug,
+                name=name,
+                abbreviation=abbreviation,
+                type=kind,
+                parent=organisations.get(parent),
+            )
+        organisations[slug] = organisation
+    services = {}
+    described = [(s.slug, s.name, s.organisation, s.phase, s.audience) for s in SERVICES]
+    described += [(*quiet, "") for quiet in QUIET_SERVICES]
+    for slug, name, organisation, phase, audience in described:
+        service = Service.objects.filter(slug=slug).first()
+        if service is None:
+            service = create_service(
+                None,
+                slug=slug,
+                name=name,
+                organisation=organisations[organisation],
+                phase=phase,
+                description=f"{name}: a service of {organisations[organisation].name}.",
+                start_page_url=f"https://www.gov.uk/{slug}",
+                audience=audience,
+                dashboard_usage=(
+                    "The service team reviews it every week to plan improvements; managers "
+                    "use it to report to the department's board."
+                    if audience
+                    else ""
+                ),
+            )
+        services[slug] = service
+    for email, name, role, organisation in DEMO_USERS:
+        if not User.objects.filter(email=email).exists():
+            create_user(
+                None, email, role, organisation=organisation, name=name, password=DEMO_PASSWORD
+            )
+    return services
+
+
 def load_demo(now: int | None = None):
-    """Create the demo data sets and write their records; yields progress lines."""
+    """Create the demo registry and data sets and write their records; yields progress."""
     now = now or int(time.time())
-    for service in SERVICES:
+    services = load_registry()
+    yield f"Registry: {len(ORGANISATIONS)} organisations, {len(services)} services."
+    for demo in SERVICES:
         # The same service always gets the same numbers.
-        rng = random.Random(service.slug)
+        rng = random.Random(demo.slug)
         written = 0
         for data_type, build in BUILDERS.items():
-            if data_type in service.missing:
+            if data_type in demo.missing:
                 continue
-            data_set = _demo_data_set(service.slug, data_type)
+            data_set = _demo_data_set(services[demo.slug], data_type)
             token = DataSetToken.objects.filter(data_set=data_set, revoked_at=None).first()
             source = WriteSource(WriteBatch.API, token_id=token.pk if token else None)
-            written += write_records(data_set, build(service, rng, now), source)
-        yield f"{service.name}: {written} records"
-    yield f"Demo data loaded: {len(SERVICES)} services."
+            written += write_records(data_set, build(demo, rng, now), source)
+        yield f"{demo.name}: {written} records"
+    yield f"Demo data loaded. Sign in at /manage/ as {DEMO_USERS[0][0]} ({DEMO_PASSWORD})."

@@ -18,11 +18,15 @@ class PerfplatError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, messages: list[str] | None = None, headers=None):
+    def __init__(
+        self, message: str, messages: list[str] | None = None, headers=None, field: str = ""
+    ):
         super().__init__(message)
         self.message = message
         self.messages = messages
         self.headers = headers or {}
+        # The input field the error is about, so a form can show it beside that field.
+        self.field = field
 
 
 class InvalidRequest(PerfplatError):
@@ -93,7 +97,7 @@ def error_response(error: PerfplatError) -> HttpResponse:
 
 
 # Paths whose clients are programs: their errors are always JSON, even with DEBUG on.
-JSON_PATH_PREFIXES = ("/data/", "/data", "/_status", "/api/")
+JSON_PATH_PREFIXES = ("/data/", "/_status", "/api/")
 
 
 class JsonErrorMiddleware:
@@ -104,11 +108,23 @@ class JsonErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith(JSON_PATH_PREFIXES)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            # django-ninja answers a wrong method with an empty body: say what is allowed.
+            allowed = [m.strip() for m in response.get("Allow", "").split(",") if m.strip()]
+            response = error_response(MethodNotAllowed(request.method, allowed))
+        return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, PerfplatError):
-            return error_response(exception)
+            # Programs get JSON; people get a page (or, not signed in, the sign-in page).
+            from perfplat.frontend.views import domain_error_page
+
+            return domain_error_page(request, exception)
         if request.path.startswith(JSON_PATH_PREFIXES):
             logger.exception("Unexpected error answering %s %s", request.method, request.path)
             return json_response(

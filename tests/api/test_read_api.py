@@ -213,10 +213,10 @@ def test_unpublished_data_set_is_readable_with_its_token_and_carries_a_warning(a
     assert body(response) == {"data": [{"n": 1, "_count": 1}], "warning": WARNING}
 
 
-def test_unpublished_data_set_is_readable_by_a_signed_in_superuser(
+def test_unpublished_data_set_is_readable_by_a_signed_in_platform_admin(
     api, client, private, django_user_model
 ):
-    admin = django_user_model.objects.create_superuser("admin", "admin@example.org", "pw")
+    admin = django_user_model.objects.create_superuser("admin@example.org", "pw")
     client.force_login(admin)
     response = api.get(PRIVATE_URL, {"group_by": "n"})
     assert response.status_code == 200
@@ -226,7 +226,7 @@ def test_unpublished_data_set_is_readable_by_a_signed_in_superuser(
 def test_unpublished_data_set_is_not_found_for_a_signed_in_user_without_access(
     api, client, private, django_user_model
 ):
-    client.force_login(django_user_model.objects.create_user("someone", "s@example.org", "pw"))
+    client.force_login(django_user_model.objects.create_user("s@example.org", "pw"))
     assert api.get(PRIVATE_URL).status_code == 404
 
 

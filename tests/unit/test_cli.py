@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from helpers import body
+from perfplat.accounts.models import User
 from perfplat.cli import main
 from perfplat.datasets.models import DataSet, Record
 from perfplat.datasets.periods import WEEK, parse_datetime
+from perfplat.registry.models import Organisation, Service
 
 SLUG_MESSAGE = (
     "perfplat: error: data group 'Bad Slug' must be 1 to 100 lower-case letters, digits, "
@@ -311,9 +313,36 @@ def test_demo_is_idempotent(db, capsys):
     first = Record.objects.count()
     code, out, _ = run(capsys, "demo")
     assert code == 0
-    assert out.splitlines()[-1] == "Demo data loaded: 12 services."
+    assert out.splitlines()[-1] == (
+        "Demo data loaded. Sign in at /manage/ as admin@perfplat.example (perfplat-demo-2026)."
+    )
     assert (first, Record.objects.count()) == (3412, 3412)
     assert DataSet.objects.values("data_group").distinct().count() == 12
+    assert (Organisation.objects.count(), Service.objects.count(), User.objects.count()) == (
+        15,
+        16,
+        3,
+    )
+
+
+def test_demo_registry_has_departments_with_agencies_and_services_in_every_phase(db, capsys):
+    run(capsys, "demo")
+    departments = Organisation.objects.filter(type="department")
+    assert departments.filter(children__isnull=False).distinct().count() >= 3
+    assert set(Service.objects.values_list("phase", flat=True)) == {
+        "discovery",
+        "alpha",
+        "beta",
+        "live",
+        "retired",
+    }
+    assert set(User.objects.values_list("role", flat=True)) == {
+        "platform-admin",
+        "org-admin",
+        "editor",
+    }
+    # every demo data set belongs to the service its group names
+    assert all(ds.service.slug == ds.data_group for ds in DataSet.objects.all())
 
 
 def test_demo_loads_a_year_of_weekly_transactions_by_channel(db, capsys):

@@ -52,7 +52,12 @@ def authorize_write(request, data_set: DataSet) -> DataSetToken:
 
 
 def user_can_read_unpublished(user, data_set: DataSet) -> bool:
-    return bool(user and user.is_authenticated and user.is_superuser)
+    # Whoever may manage the data set may read it before it is published.
+    from perfplat.accounts.permissions import allowed
+
+    if data_set.service_id is None:
+        return bool(user and user.is_authenticated and user.is_platform_admin)
+    return allowed(user, "data_set.manage", data_set)
 
 
 def can_read(request, data_set: DataSet) -> bool:

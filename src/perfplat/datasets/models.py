@@ -34,6 +34,14 @@ class DataSet(models.Model):
     UPLOAD_FORMATS = [("csv", "CSV"), ("excel", "Excel")]
 
     name = models.CharField(max_length=210, unique=True)
+    # The service whose data this is (data sets made on the command line may have none).
+    service = models.ForeignKey(
+        "registry.Service",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="data_sets",
+    )
     data_group = models.CharField(max_length=100)
     data_type = models.CharField(max_length=100)
     auto_ids = models.JSONField(default=list, blank=True)

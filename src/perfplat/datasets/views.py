@@ -28,7 +28,7 @@ from perfplat.errors import (
     json_response,
 )
 
-from . import writes
+from . import services, writes
 from .access import authorize_write, can_read, find_data_set
 from .engine import run_query
 from .models import DataSet
@@ -118,7 +118,7 @@ def _empty(request, data_set: DataSet) -> HttpResponse:
         raise InvalidRequest(
             "Not implemented: you can only pass an empty JSON list, which empties the data set"
         )
-    writes.empty_data_set(data_set)
+    services.empty(data_set)
     return json_response({"status": "ok", "message": f"{data_set.name} now contains 0 records"})
 
 
@@ -273,10 +273,4 @@ def stale_data_sets_view(request):
         payload = {"status": "ok", "message": "All data_sets are in date", "data_sets": []}
     response = json_response(payload)
     response["Cache-Control"] = "no-cache"
-    return response
-
-
-def not_found_view(request, unknown_path=""):
-    response = error_response(NotFound(f"Nothing here: {request.path}"))
-    response["Access-Control-Allow-Origin"] = "*"
     return response

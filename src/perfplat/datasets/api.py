@@ -1,0 +1,80 @@
+"""/api/services/<service>/data-sets and /api/data-sets/<id>: data set administration."""
+
+from ninja import Router
+from ninja.responses import Status
+
+from perfplat.accounts.permissions import requires
+from perfplat.errors import InvalidRequest
+from perfplat.registry.models import Service
+
+from . import services
+from .models import DataSet
+from .schemas import DataSetCreated, DataSetIn, DataSetOut, DataSetPatch, MessageOut, TokenOut
+
+router = Router(tags=["data sets"])
+
+
+@router.get("/services/{service}/data-sets", response=list[DataSetOut])
+@requires("service.view")
+def list_data_sets(request, service: str):
+    return DataSet.objects.filter(service__slug=service).select_related("service")
+
+
+@router.post("/services/{service}/data-sets", response={201: DataSetCreated})
+@requires("data_set.manage")
+def create_data_set(request, service: str, payload: DataSetIn):
+    """Create a data set; the reply carries its bearer token, shown only this once."""
+    fields = payload.dict()
+    settings = services.DataSetSettings(
+        auto_ids=tuple(fields["auto_ids"]),
+        raw_queries_allowed=fields["raw_queries_allowed"],
+        max_age_expected=fields["max_age_expected"],
+        published=fields["published"],
+        cache_max_age=fields["cache_max_age"],
+        upload_format=fields["upload_format"],
+    )
+    data_set, token = services.create_data_set(
+        fields["data_group"],
+        fields["data_type"],
+        name=fields["name"],
+        settings=settings,
+        service=Service.objects.get(slug=service),
+        actor=request.user,
+    )
+    data_set.token = token
+    return Status(201, data_set)
+
+
+@router.get("/data-sets/{data_set_id}", response=DataSetOut)
+@requires("data_set.manage")
+def get_data_set(request, data_set_id: int):
+    return DataSet.objects.select_related("service").get(pk=data_set_id)
+
+
+@router.patch("/data-sets/{data_set_id}", response=DataSetOut)
+@requires("data_set.manage")
+def update_data_set(request, data_set_id: int, payload: DataSetPatch):
+    changes = payload.dict(exclude_unset=True)
+    if "auto_ids" in changes:
+        if changes["auto_ids"] is None:
+            raise InvalidRequest("auto_ids must be a list of field names", field="auto_ids")
+        changes["auto_ids"] = tuple(changes["auto_ids"])
+    data_set = DataSet.objects.select_related("service").get(pk=data_set_id)
+    return services.update_data_set(request.user, data_set, **changes)
+
+
+@router.post("/data-sets/{data_set_id}/rotate-token", response=TokenOut)
+@requires("data_set.manage")
+def rotate_token(request, data_set_id: int):
+    """Revoke the data set's token and issue a new one, shown only in this reply."""
+    data_set = DataSet.objects.select_related("service").get(pk=data_set_id)
+    token = services.rotate_token(data_set, actor=request.user)
+    return {"token": token, "message": "The old token no longer works"}
+
+
+@router.post("/data-sets/{data_set_id}/empty", response=MessageOut)
+@requires("data_set.manage")
+def empty_data_set(request, data_set_id: int):
+    data_set = DataSet.objects.select_related("service").get(pk=data_set_id)
+    services.empty(data_set, actor=request.user)
+    return {"status": "ok", "message": f"{data_set.name} now contains 0 records"}

@@ -264,12 +264,6 @@ DEMO_USERS = [
 
 
 CHANNELS = ("digital", "phone", "paper")
-DATA_SET_TYPES = {
-    "transactions-by-channel": ("_timestamp", "period", "channel"),
-    "cost": ("_timestamp", "period", "channel"),
-    "user-satisfaction": ("_timestamp", "period"),
-    "completion": ("_timestamp", "period"),
-}
 
 
 def _weeks(now: int) -> list[int]:
@@ -385,7 +379,7 @@ def _demo_data_set(service, data_type: str) -> DataSet:
             data_type,
             service=service,
             settings=DataSetSettings(
-                auto_ids=DATA_SET_TYPES[data_type], published=True, max_age_expected=8 * 86400
+                schema=data_type, published=True, max_age_expected=8 * 86400
             ),
         )
     return data_set

@@ -50,6 +50,8 @@ class DataSet(models.Model):
     published = models.BooleanField(default=False)
     cache_max_age = models.PositiveIntegerField(null=True, blank=True)
     upload_format = models.CharField(max_length=10, choices=UPLOAD_FORMATS, default="csv")
+    # A standard type (datasets.types) whose schema every write must match; blank: free-form.
+    schema = models.CharField(max_length=50, blank=True, default="")
     # The JSON types each field has had since the data set was last emptied: lets a query skip
     # the per-row type check when a field has only ever held numbers.
     field_types = models.JSONField(default=dict, blank=True)

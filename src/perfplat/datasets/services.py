@@ -16,6 +16,7 @@ from perfplat.errors import Conflict, InvalidRequest
 
 from . import writes
 from .models import IDENTIFIER, DataSet, DataSetToken, validate_slug
+from .types import TYPES
 
 SETTINGS_FIELDS = [
     "name",
@@ -28,6 +29,7 @@ SETTINGS_FIELDS = [
     "published",
     "cache_max_age",
     "upload_format",
+    "schema",
 ]
 
 
@@ -39,6 +41,8 @@ class DataSetSettings:
     published: bool = False
     cache_max_age: int | None = None
     upload_format: str = "csv"
+    # A standard type (datasets.types) that validates every write; "" for free-form.
+    schema: str = ""
 
 
 def check_auto_ids(auto_ids) -> list[str]:
@@ -64,6 +68,11 @@ def _check_settings(settings: DataSetSettings) -> None:
             isinstance(value, bool) or not isinstance(value, int) or value < 0
         ):
             raise InvalidRequest(f"{name} must be a whole number of seconds, 0 or more", field=name)
+    if settings.schema and settings.schema not in TYPES:
+        raise InvalidRequest(
+            f"schema must be one of {', '.join(TYPES)}, or empty for a free-form data set",
+            field="schema",
+        )
     if settings.upload_format not in dict(DataSet.UPLOAD_FORMATS):
         raise InvalidRequest("upload_format must be csv or excel", field="upload_format")
     for name in ("raw_queries_allowed", "published"):
@@ -94,6 +103,10 @@ def create_data_set(
     validate_slug("data type", data_type)
     _check_settings(settings)
     name = name or f"{data_group}_{data_type}".replace("-", "_")
+    auto_ids = settings.auto_ids
+    if settings.schema and not auto_ids:
+        # A typed data set is idempotent by default: the same period and channel replace.
+        auto_ids = TYPES[settings.schema].auto_ids
     if DataSet.objects.filter(data_group=data_group, data_type=data_type).exists():
         raise Conflict(f"Data set {data_group}/{data_type} already exists", field="data_type")
     if DataSet.objects.filter(name=name).exists():
@@ -105,7 +118,8 @@ def create_data_set(
                 service=service,
                 data_group=data_group,
                 data_type=data_type,
-                auto_ids=check_auto_ids(settings.auto_ids),
+                auto_ids=check_auto_ids(auto_ids),
+                schema=settings.schema,
                 raw_queries_allowed=settings.raw_queries_allowed,
                 max_age_expected=settings.max_age_expected,
                 published=settings.published,
@@ -138,6 +152,10 @@ def update_data_set(actor, data_set: DataSet, **changes) -> DataSet:
     current["auto_ids"] = tuple(current["auto_ids"])
     merged = DataSetSettings(**{**current, **changes})
     _check_settings(merged)
+    if merged.schema != data_set.schema and data_set.record_set.exists():
+        raise InvalidRequest(
+            "The type of a data set can only change while it is empty", field="schema"
+        )
     auto_ids = check_auto_ids(merged.auto_ids)
     with transaction.atomic():
         before = snapshot(data_set, SETTINGS_FIELDS)

@@ -21,6 +21,7 @@ from perfplat.errors import InvalidRecords, InvalidRequest, NotFound, PayloadToo
 
 from .models import IDENTIFIER, Correction, DataSet, Record, WriteBatch
 from .periods import EARLIEST, LATEST, OUT_OF_RANGE, format_timestamp, parse_datetime, period_starts
+from .types import TYPES, DataSetType, apply_type
 
 RESERVED_KEYS = ("_id", "_timestamp")
 # PostgreSQL cannot store U+0000 in text or jsonb, so no database may hold it.
@@ -188,9 +189,12 @@ def _backdrop_str(value) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def validate_records(records: list, auto_ids: list[str] | None = None) -> PreparedBatch:
+def validate_records(
+    records: list, auto_ids: list[str] | None = None, data_set_type: DataSetType | None = None
+) -> PreparedBatch:
     """Check every record and prepare it for storage, or raise InvalidRecords naming every
-    problem (record index and field). A later record with the same _id replaces an earlier."""
+    problem (record index and field). A later record with the same _id replaces an earlier.
+    With a standard type, each record must also match the type's schema."""
     auto_ids = auto_ids or []
     problems: list[str] = []
     prepared: dict[str, PreparedRecord] = {}
@@ -203,6 +207,10 @@ def validate_records(records: list, auto_ids: list[str] | None = None) -> Prepar
             problems.append(f"record {index}: must be a JSON object, not {_describe(record)}")
             continue
         record_problems = []
+        if data_set_type is not None:
+            # A copy: the type fills in defaults, and the caller's records stay as they were.
+            record = dict(record)
+            record_problems = apply_type(data_set_type, record)
         data = {}
         record_id = None
         timestamp = None
@@ -370,9 +378,14 @@ def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) 
     return len(batch.records)
 
 
+def validate_for(data_set: DataSet, records: list) -> PreparedBatch:
+    """Validate records as the data set would on a write (its auto_ids and its type)."""
+    return validate_records(records, data_set.auto_ids, TYPES.get(data_set.schema))
+
+
 def write_records(data_set: DataSet, records: list, source: WriteSource) -> int:
     """Validate and store records: all of them, or none and an InvalidRecords error."""
-    return store_records(data_set, validate_records(records, data_set.auto_ids), source)
+    return store_records(data_set, validate_for(data_set, records), source)
 
 
 # corrections
@@ -428,7 +441,7 @@ def patch_record(data_set: DataSet, record_id: str, changes, source: WriteSource
     with transaction.atomic():
         before = stored_record(_find_record(data_set, record_id))
         after = {**before, **changes}
-        batch = validate_records([after])
+        batch = validate_for(data_set, [after])
         store_records(data_set, batch, source)
         Correction.objects.create(
             data_set=data_set,

@@ -24,6 +24,8 @@ install: $(STAMP)
 run: install
 	$(BIN)/perfplat migrate --verbosity 0
 	$(BIN)/perfplat demo
+	@# The background worker (uploads, collectors, notifications) stops with the server.
+	$(BIN)/perfplat worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	$(BIN)/perfplat serve --host $(HOST) --port $(PORT)
 
 # Debian packages the tests need: PostgreSQL for the second database run, chromium for the

@@ -184,6 +184,16 @@ def cmd_users_token(args):
     print(token)
 
 
+def cmd_worker(args):
+    """Run background tasks (uploads, collectors, notifications) until stopped."""
+    from django.core.management import call_command
+
+    options = ["--interval", str(args.interval), "--no-startup-delay"]
+    if args.once:
+        options.append("--batch")
+    call_command("db_worker", *options)
+
+
 def cmd_demo(args):
     from perfplat.demo import load_demo
 
@@ -259,6 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("email", metavar="EMAIL")
     token.add_argument("--name", default="command line", help="what the token is for")
     token.set_defaults(func=cmd_users_token, django=True)
+
+    worker = commands.add_parser("worker", help="run background tasks")
+    worker.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between checks for new tasks"
+    )
+    worker.add_argument("--once", action="store_true", help="run what is queued, then exit")
+    worker.set_defaults(func=cmd_worker, django=True)
 
     demo = commands.add_parser("demo", help="load realistic demo data (safe to repeat)")
     demo.set_defaults(func=cmd_demo, django=True)

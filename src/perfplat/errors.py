@@ -6,6 +6,7 @@ response by hand.
 """
 
 import logging
+from typing import NamedTuple
 
 import orjson
 from django.http import HttpResponse
@@ -37,8 +38,29 @@ class InvalidQuery(InvalidRequest):
     """A read API query that cannot be answered as asked."""
 
 
+class RecordProblem(NamedTuple):
+    """One problem of one record: its index in the write, the field (None for the record as a
+    whole) and what is wrong."""
+
+    index: int
+    field: str | None
+    message: str
+
+    def __str__(self):
+        return f"record {self.index}: {self.message}"
+
+
 class InvalidRecords(InvalidRequest):
-    """A write whose records break the rules; `messages` lists every problem found."""
+    """A write whose records break the rules; `messages` lists every problem found, and
+    `problems` the same as RecordProblems (uploads show them by row and column)."""
+
+    @classmethod
+    def of(cls, problems: list[RecordProblem]) -> "InvalidRecords":
+        messages = [str(problem) for problem in problems]
+        more = f" (and {len(messages) - 1} more problems)" if len(messages) > 1 else ""
+        error = cls(messages[0] + more, messages=messages)
+        error.problems = problems
+        return error
 
 
 class Unauthorized(PerfplatError):

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "perfplat.accounts",
     "perfplat.registry",
     "perfplat.audit",
@@ -194,3 +196,12 @@ LOGGING = {
 
 # A new user's "choose your password" link, and a reset link, work for 3 days.
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+
+# Background work (uploads, collectors, notifications) runs as django-tasks in the database:
+# `perfplat worker` runs them; no other server is needed.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("PERFPLAT_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}

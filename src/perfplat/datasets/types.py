@@ -30,7 +30,7 @@ class DataSetType:
     description: str
     fields: tuple[FieldSpec, ...]
     auto_ids: tuple[str, ...]
-    # Further rules across fields: (check(record) -> bool, message).
+    # Further rules across fields: (fields, check(record) -> bool, message).
     rules: tuple = field(default=())
 
     def field(self, name: str) -> FieldSpec | None:
@@ -110,6 +110,7 @@ TYPES = {
             ("_timestamp", "period"),
             rules=(
                 (
+                    ("completed", "started"),
                     lambda record: record["completed"] <= record["started"],
                     "completed cannot be more than started",
                 ),
@@ -139,23 +140,24 @@ def _type_problem(spec: FieldSpec, value) -> str | None:
 
 
 def apply_type(data_set_type: DataSetType, record: dict) -> list[str]:
-    """Check one record against a type, filling defaults in place; returns its problems."""
+    """Check one record against a type, filling defaults in place; returns its problems as
+    (field, message) pairs."""
     problems = []
     if "_timestamp" not in record:
-        problems.append("_timestamp is required")
+        problems.append(("_timestamp", "_timestamp is required"))
     for spec in data_set_type.fields:
         if spec.name not in record:
             if spec.default is not None:
                 record[spec.name] = spec.default
                 continue
             if spec.required:
-                problems.append(f"field {spec.name!r} is required")
+                problems.append((spec.name, f"field {spec.name!r} is required"))
             continue
         problem = _type_problem(spec, record[spec.name])
         if problem:
-            problems.append(problem)
+            problems.append((spec.name, problem))
     if not problems:
-        for check, message in data_set_type.rules:
+        for fields, check, message in data_set_type.rules:
             if not check(record):
-                problems.append(message)
+                problems.append((fields[0], message))
     return problems

@@ -17,7 +17,13 @@ import orjson
 from django.db import connection, transaction
 from django.db.models import F
 
-from perfplat.errors import InvalidRecords, InvalidRequest, NotFound, PayloadTooLarge
+from perfplat.errors import (
+    InvalidRecords,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    RecordProblem,
+)
 
 from .models import IDENTIFIER, Correction, DataSet, Record, WriteBatch
 from .periods import EARLIEST, LATEST, OUT_OF_RANGE, format_timestamp, parse_datetime, period_starts
@@ -196,7 +202,7 @@ def validate_records(
     problem (record index and field). A later record with the same _id replaces an earlier.
     With a standard type, each record must also match the type's schema."""
     auto_ids = auto_ids or []
-    problems: list[str] = []
+    problems: list[RecordProblem] = []
     prepared: dict[str, PreparedRecord] = {}
     seen_types: set = set()
     good_keys: set = set()
@@ -204,7 +210,9 @@ def validate_records(
     id_prefix = secrets.token_hex(8)
     for index, record in enumerate(records):
         if type(record) is not dict:
-            problems.append(f"record {index}: must be a JSON object, not {_describe(record)}")
+            problems.append(
+                RecordProblem(index, None, f"must be a JSON object, not {_describe(record)}")
+            )
             continue
         record_problems = []
         if data_set_type is not None:
@@ -218,7 +226,7 @@ def validate_records(
             if key not in good_keys:
                 problem = key_problem(key)
                 if problem:
-                    record_problems.append(problem)
+                    record_problems.append((key, problem))
                     continue
                 good_keys.add(key)
             if key == "_timestamp":
@@ -227,18 +235,18 @@ def validate_records(
                     try:
                         timestamp = parsed_times[value] = parse_timestamp(value)
                     except (ValueError, TypeError) as error:
-                        record_problems.append(timestamp_problem(value, error))
+                        record_problems.append(("_timestamp", timestamp_problem(value, error)))
                         continue
             elif key == "_id":
                 problem = id_problem(value)
                 if problem:
-                    record_problems.append(problem)
+                    record_problems.append(("_id", problem))
                     continue
                 record_id = value
             else:
                 value_type = type(value)
                 if value_type not in _TYPE_NAMES or (value_type is str and NUL in value):
-                    record_problems.append(value_problem(key, value))
+                    record_problems.append((key, value_problem(key, value)))
                     continue
                 if value_type is float and value.is_integer() and -_EXACT < value < _EXACT:
                     # 1.0 is 1: one JSON number, one group, on both databases (spreadsheets
@@ -250,19 +258,20 @@ def validate_records(
         if auto_ids:
             missing = [field for field in auto_ids if field not in record]
             if missing:
-                record_problems.append(f"missing auto_ids field(s): {', '.join(missing)}")
+                record_problems.append(
+                    (missing[0], f"missing auto_ids field(s): {', '.join(missing)}")
+                )
             elif not record_problems:
                 record_id = derive_id(record, auto_ids)
         if record_problems:
-            problems.extend(f"record {index}: {problem}" for problem in record_problems)
+            problems.extend(RecordProblem(index, f, text) for f, text in record_problems)
             continue
         if record_id is None:
             # Unique without a random draw per record: a random prefix per batch and a counter.
             record_id = f"{id_prefix}{index:06x}"
         prepared[record_id] = PreparedRecord(record_id, timestamp, data)
     if problems:
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise InvalidRecords(problems[0] + more, messages=problems)
+        raise InvalidRecords.of(problems)
     types = frozenset((field, _TYPE_NAMES[value_type]) for field, value_type in seen_types)
     return PreparedBatch(list(prepared.values()), types)
 

@@ -6,106 +6,225 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DataSet',
+            name="DataSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=210, unique=True)),
-                ('data_group', models.CharField(max_length=100)),
-                ('data_type', models.CharField(max_length=100)),
-                ('auto_ids', models.JSONField(blank=True, default=list)),
-                ('raw_queries_allowed', models.BooleanField(default=False)),
-                ('max_age_expected', models.PositiveIntegerField(blank=True, null=True)),
-                ('published', models.BooleanField(default=False)),
-                ('cache_max_age', models.PositiveIntegerField(blank=True, null=True)),
-                ('upload_format', models.CharField(choices=[('csv', 'CSV'), ('excel', 'Excel')], default='csv', max_length=10)),
-                ('schema', models.CharField(blank=True, default='', max_length=50)),
-                ('field_types', models.JSONField(blank=True, default=dict)),
-                ('last_write_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.BigIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='data_sets', to='registry.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=210, unique=True)),
+                ("data_group", models.CharField(max_length=100)),
+                ("data_type", models.CharField(max_length=100)),
+                ("auto_ids", models.JSONField(blank=True, default=list)),
+                ("raw_queries_allowed", models.BooleanField(default=False)),
+                ("max_age_expected", models.PositiveIntegerField(blank=True, null=True)),
+                ("published", models.BooleanField(default=False)),
+                ("cache_max_age", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "upload_format",
+                    models.CharField(
+                        choices=[("csv", "CSV"), ("excel", "Excel")], default="csv", max_length=10
+                    ),
+                ),
+                ("schema", models.CharField(blank=True, default="", max_length=50)),
+                ("field_types", models.JSONField(blank=True, default=dict)),
+                ("last_write_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.BigIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="data_sets",
+                        to="registry.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['data_group', 'data_type'],
+                "ordering": ["data_group", "data_type"],
             },
         ),
         migrations.CreateModel(
-            name='DataSetToken',
+            name="DataSetToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('prefix', models.CharField(max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('data_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tokens', to='datasets.dataset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("prefix", models.CharField(max_length=8)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "data_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tokens",
+                        to="datasets.dataset",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Correction',
+            name="Correction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.CharField(max_length=255)),
-                ('action', models.CharField(choices=[('patch', 'Patch'), ('delete', 'Delete')], max_length=10)),
-                ('before', models.JSONField(null=True)),
-                ('after', models.JSONField(null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('data_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='datasets.dataset')),
-                ('token', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='datasets.datasettoken')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.CharField(max_length=255)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("patch", "Patch"), ("delete", "Delete")], max_length=10
+                    ),
+                ),
+                ("before", models.JSONField(null=True)),
+                ("after", models.JSONField(null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "data_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="corrections",
+                        to="datasets.dataset",
+                    ),
+                ),
+                (
+                    "token",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="datasets.datasettoken",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='WriteBatch',
+            name="WriteBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('api', 'API'), ('upload', 'Spreadsheet upload'), ('collector', 'Collector')], max_length=20)),
-                ('record_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('data_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='batches', to='datasets.dataset')),
-                ('token', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='datasets.datasettoken')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("api", "API"),
+                            ("upload", "Spreadsheet upload"),
+                            ("collector", "Collector"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("record_count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "data_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="batches",
+                        to="datasets.dataset",
+                    ),
+                ),
+                (
+                    "token",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="datasets.datasettoken",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Record',
+            name="Record",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.CharField(max_length=255)),
-                ('timestamp', models.BigIntegerField(null=True)),
-                ('hour_start', models.BigIntegerField(null=True)),
-                ('day_start', models.BigIntegerField(null=True)),
-                ('week_start', models.BigIntegerField(null=True)),
-                ('month_start', models.BigIntegerField(null=True)),
-                ('quarter_start', models.BigIntegerField(null=True)),
-                ('year_start', models.BigIntegerField(null=True)),
-                ('updated_at', models.BigIntegerField()),
-                ('data', models.JSONField(default=dict)),
-                ('data_set', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, to='datasets.dataset')),
-                ('batch', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='datasets.writebatch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.CharField(max_length=255)),
+                ("timestamp", models.BigIntegerField(null=True)),
+                ("hour_start", models.BigIntegerField(null=True)),
+                ("day_start", models.BigIntegerField(null=True)),
+                ("week_start", models.BigIntegerField(null=True)),
+                ("month_start", models.BigIntegerField(null=True)),
+                ("quarter_start", models.BigIntegerField(null=True)),
+                ("year_start", models.BigIntegerField(null=True)),
+                ("updated_at", models.BigIntegerField()),
+                ("data", models.JSONField(default=dict)),
+                (
+                    "data_set",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="datasets.dataset",
+                    ),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="datasets.writebatch",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='dataset',
-            constraint=models.UniqueConstraint(fields=('data_group', 'data_type'), name='unique_data_set'),
+            model_name="dataset",
+            constraint=models.UniqueConstraint(
+                fields=("data_group", "data_type"), name="unique_data_set"
+            ),
         ),
         migrations.AddIndex(
-            model_name='record',
-            index=models.Index(fields=['data_set', 'timestamp'], name='record_time'),
+            model_name="record",
+            index=models.Index(fields=["data_set", "timestamp"], name="record_time"),
         ),
         migrations.AddConstraint(
-            model_name='record',
-            constraint=models.UniqueConstraint(fields=('data_set', 'record_id'), name='unique_record_id'),
+            model_name="record",
+            constraint=models.UniqueConstraint(
+                fields=("data_set", "record_id"), name="unique_record_id"
+            ),
         ),
     ]

@@ -444,7 +444,8 @@ def test_org_admin_adds_an_editor_who_gets_a_password_email(client, world, mailo
     [email] = mailoutbox
     assert email.to == ["new.editor@example.gov.uk"]
     assert "/manage/reset/" in email.body
-    assert AuditEntry.objects.filter(action="user.create").count() == 1
+    # The world's users were created too (by the platform itself, actor None).
+    assert AuditEntry.objects.filter(action="user.create", actor=world.org_admin).count() == 1
 
 
 def test_org_admin_cannot_add_users_to_another_organisation(client, world):
@@ -534,3 +535,14 @@ def test_a_wrong_method_on_an_api_url_is_a_json_405(client, world):
     response = call(client, "DELETE", "/api/services", world.token(world.platform_admin))
     assert response.status_code == 405
     assert body(response)["status"] == "error"
+
+
+def test_a_reserved_slug_is_400(client, world):
+    response = call(
+        client,
+        "POST",
+        "/api/services",
+        world.token(world.platform_admin),
+        {"slug": "new", "name": "New", "organisation": "transport"},
+    )
+    assert_error(response, 400, "The slug 'new' is reserved: choose another")

@@ -103,7 +103,7 @@ def test_server_error_on_the_api_is_json(rf):
 # the page template
 
 
-def test_home_page_is_the_placeholder_with_links(client, db):
+def test_home_page_has_its_heading_and_a_link_to_the_services(client, db):
     response = client.get("/", HTTP_ACCEPT=BROWSER_ACCEPT)
 
     assert response.status_code == 200

@@ -63,6 +63,13 @@ def _organisation_of(target):
         return target.service.organisation if target.service_id else None
     if isinstance(target, User):
         return target.organisation
+    # Anything else that belongs to a service (a metric, an upload, ...).
+    service = getattr(target, "service", None)
+    if isinstance(service, Service):
+        return service.organisation
+    data_set = getattr(target, "data_set", None)
+    if isinstance(data_set, DataSet):
+        return _organisation_of(data_set)
     return None
 
 
@@ -142,6 +149,8 @@ def check(user, rule: str, target=None) -> None:
 def _lookup(name):
     from perfplat.accounts.models import User
     from perfplat.datasets.models import DataSet
+    from perfplat.metrics.models import Metric
+    from perfplat.publishing.models import AssessmentSnapshot
     from perfplat.registry.models import Organisation, Service
 
     return {
@@ -149,13 +158,15 @@ def _lookup(name):
         "service": (Service, "slug"),
         "data_set_id": (DataSet, "pk"),
         "user_id": (User, "pk"),
+        "metric_id": (Metric, "pk"),
+        "snapshot_id": (AssessmentSnapshot, "pk"),
     }.get(name)
 
 
 def resolve_target(kwargs: dict):
     """The most specific object named by a request's URL arguments (404 if it does not exist)."""
     target = None
-    for name in ("organisation", "service", "user_id", "data_set_id"):
+    for name in ("organisation", "service", "user_id", "data_set_id", "metric_id", "snapshot_id"):
         if name in kwargs:
             model, field = _lookup(name)
             target = model.objects.filter(**{field: kwargs[name]}).first()

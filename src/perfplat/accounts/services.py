@@ -222,3 +222,17 @@ def send_password_setup(user: User, request=None) -> None:
         None,
         [user.email],
     )
+
+
+# signing in and out, in the audit log
+
+
+def audit_sign_in(sender, request, user, **kwargs):
+    with transaction.atomic():
+        record(user, "user.sign_in", user, None, None, organisation=user.organisation)
+
+
+def audit_sign_out(sender, request, user, **kwargs):
+    if user is not None:
+        with transaction.atomic():
+            record(user, "user.sign_out", user, None, None, organisation=user.organisation)

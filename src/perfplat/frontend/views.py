@@ -1,5 +1,5 @@
-"""Pages that every part of perfplat shares: the home page, and the answers to unknown pages and
-server errors, which are GOV.UK pages for people and JSON for programs."""
+"""Pages that every part of perfplat shares: the answers to unknown pages and server errors, which
+are GOV.UK pages for people and JSON for programs. (The home page is perfplat.public's.)"""
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseServerError
@@ -17,20 +17,20 @@ from perfplat.errors import (
 )
 
 HTML_TYPES = {("text", "html"), ("application", "xhtml+xml")}
+# Paths whose only clients are people: their errors are always pages (the management area has
+# the JSON API under /api/ as its programs' twin), so a page always sends people to sign in.
+PAGE_PATH_PREFIXES = ("/manage/",)
 
 
 def wants_json(request) -> bool:
-    """Whether an error should be answered as JSON: always on the API's paths, and elsewhere for
-    any client that does not name HTML in its Accept header (browsers do; curl's */* and API
-    clients do not)."""
+    """Whether an error should be answered as JSON: always on the API's paths, never on the
+    management pages, and elsewhere for any client that does not name HTML in its Accept header
+    (browsers do; curl's */* and API clients do not)."""
     if request.path.startswith(JSON_PATH_PREFIXES):
         return True
+    if request.path.startswith(PAGE_PATH_PREFIXES):
+        return False
     return not any((t.main_type, t.sub_type) in HTML_TYPES for t in request.accepted_types)
-
-
-def home(request):
-    # A placeholder until the overview page (SPEC.md section 6) takes over "/".
-    return render(request, "frontend/home.html")
 
 
 def not_found(request, unknown_path=""):
@@ -65,4 +65,8 @@ def domain_error_page(request, error: PerfplatError):
         return redirect_to_login(request.get_full_path())
     if isinstance(error, NotFound):
         return render(request, "frontend/404.html", status=404)
-    return render(request, "frontend/error.html", {"error": error}, status=error.status)
+    response = render(request, "frontend/error.html", {"error": error}, status=error.status)
+    # e.g. the Allow header of a 405.
+    for name, value in error.headers.items():
+        response[name] = value
+    return response

@@ -1,8 +1,8 @@
 """Standard data set types: their schemas validate every write, through the same write path."""
 
 import pytest
-from helpers import body
 
+from helpers import body
 from perfplat.datasets.models import DataSet, Record
 from perfplat.datasets.types import TYPES
 from perfplat.datasets.writes import validate_records
@@ -27,7 +27,8 @@ def test_a_valid_transactions_record_passes_and_gets_its_auto_id():
         list(TYPES["transactions-by-channel"].auto_ids),
         TYPES["transactions-by-channel"],
     )
-    assert batch.records[0].record_id == "MjAyNC0wMS0wMVQwMDowMDowMFoud2Vlay5kaWdpdGFs"
+    # base64 of "2024-01-01T00:00:00+00:00.week.digital": the timestamp in its UTC form
+    assert batch.records[0].record_id == "MjAyNC0wMS0wMVQwMDowMDowMCswMDowMC53ZWVrLmRpZ2l0YWw="
 
 
 def test_missing_required_fields_are_named():
@@ -88,7 +89,7 @@ def test_satisfaction_needs_every_rating():
 
 def test_a_typed_data_set_refuses_a_bad_write_through_the_api(api, make_data_set):
     data_set, token = make_data_set(
-        data_type="transactions-by-channel", schema="transactions-by-channel"
+        data_type="transactions-by-channel", standard_type="transactions-by-channel"
     )
     assert data_set.auto_ids == ["_timestamp", "period", "channel"]
     response = api.post(
@@ -115,6 +116,8 @@ def test_an_unknown_type_is_refused(make_data_set):
     from perfplat.errors import InvalidRequest
 
     with pytest.raises(InvalidRequest) as raised:
-        make_data_set(schema="weather")
-    assert raised.value.message.startswith("schema must be one of transactions-by-channel, cost")
+        make_data_set(standard_type="weather")
+    assert raised.value.message.startswith(
+        "standard_type must be one of transactions-by-channel, cost"
+    )
     assert not DataSet.objects.exists()

@@ -438,3 +438,17 @@ def test_whole_number_floats_are_stored_as_integers():
 
 def test_floats_beyond_exact_integers_stay_floats():
     assert type(only_record([{"a": 1e300}]).data["a"]) is float
+
+
+def test_the_same_moment_with_another_offset_keeps_its_auto_id():
+    ids = {
+        only_record(
+            [{"_timestamp": sent, "channel": "digital"}], ["_timestamp", "channel"]
+        ).record_id
+        for sent in (
+            "2024-01-01T00:00:00Z",
+            "2024-01-01T00:00:00+00:00",
+            "2024-01-01T01:00:00+01:00",
+        )
+    }
+    assert ids == {"MjAyNC0wMS0wMVQwMDowMDowMCswMDowMC5kaWdpdGFs"}

@@ -14,10 +14,18 @@ from .schemas import DataSetCreated, DataSetIn, DataSetOut, DataSetPatch, Messag
 router = Router(tags=["data sets"])
 
 
+def _with_sources(data_sets):
+    data_sets = list(data_sets)
+    sources = services.sources_of(data_sets)
+    for data_set in data_sets:
+        data_set.source = sources[data_set.pk]
+    return data_sets
+
+
 @router.get("/services/{service}/data-sets", response=list[DataSetOut])
 @requires("service.view")
 def list_data_sets(request, service: str):
-    return DataSet.objects.filter(service__slug=service).select_related("service")
+    return _with_sources(DataSet.objects.filter(service__slug=service).select_related("service"))
 
 
 @router.post("/services/{service}/data-sets", response={201: DataSetCreated})
@@ -32,6 +40,7 @@ def create_data_set(request, service: str, payload: DataSetIn):
         published=fields["published"],
         cache_max_age=fields["cache_max_age"],
         upload_format=fields["upload_format"],
+        standard_type=fields["standard_type"],
     )
     data_set, token = services.create_data_set(
         fields["data_group"],
@@ -42,13 +51,13 @@ def create_data_set(request, service: str, payload: DataSetIn):
         actor=request.user,
     )
     data_set.token = token
-    return Status(201, data_set)
+    return Status(201, _with_sources([data_set])[0])
 
 
 @router.get("/data-sets/{data_set_id}", response=DataSetOut)
 @requires("data_set.manage")
 def get_data_set(request, data_set_id: int):
-    return DataSet.objects.select_related("service").get(pk=data_set_id)
+    return _with_sources([DataSet.objects.select_related("service").get(pk=data_set_id)])[0]
 
 
 @router.patch("/data-sets/{data_set_id}", response=DataSetOut)
@@ -60,7 +69,7 @@ def update_data_set(request, data_set_id: int, payload: DataSetPatch):
             raise InvalidRequest("auto_ids must be a list of field names", field="auto_ids")
         changes["auto_ids"] = tuple(changes["auto_ids"])
     data_set = DataSet.objects.select_related("service").get(pk=data_set_id)
-    return services.update_data_set(request.user, data_set, **changes)
+    return _with_sources([services.update_data_set(request.user, data_set, **changes)])[0]
 
 
 @router.post("/data-sets/{data_set_id}/rotate-token", response=TokenOut)

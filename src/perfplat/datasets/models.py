@@ -13,11 +13,12 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def validate_slug(kind: str, value: str) -> str:
+def validate_slug(kind: str, value: str, field: str = "") -> str:
     if not isinstance(value, str) or not SLUG.fullmatch(value):
         raise InvalidRequest(
             f"{kind} {value!r} must be 1 to 100 lower-case letters, digits, '-' or '_', "
-            "starting with a letter or digit"
+            "starting with a letter or digit",
+            field=field,
         )
     return value
 
@@ -51,7 +52,7 @@ class DataSet(models.Model):
     cache_max_age = models.PositiveIntegerField(null=True, blank=True)
     upload_format = models.CharField(max_length=10, choices=UPLOAD_FORMATS, default="csv")
     # A standard type (datasets.types) whose schema every write must match; blank: free-form.
-    schema = models.CharField(max_length=50, blank=True, default="")
+    standard_type = models.CharField(max_length=50, blank=True, default="")
     # The JSON types each field has had since the data set was last emptied: lets a query skip
     # the per-row type check when a field has only ever held numbers.
     field_types = models.JSONField(default=dict, blank=True)

@@ -19,6 +19,17 @@ class DataSetOut(Schema):
     upload_format: str
     last_write_at: datetime | None
     url: str
+    standard_type: str
+    # How its data arrived in the last 90 days: manual, automatic, mixed or no data.
+    source: str
+    # Whether its last write is older than max_age_expected (services.freshness).
+    stale: bool
+
+    @staticmethod
+    def resolve_stale(data_set) -> bool:
+        from .services import freshness
+
+        return freshness(data_set).stale
 
     @staticmethod
     def resolve_service(data_set) -> str | None:
@@ -43,6 +54,7 @@ class DataSetIn(Schema):
     published: bool = False
     cache_max_age: int | None = None
     upload_format: str = "csv"
+    standard_type: str = ""
 
 
 class DataSetPatch(Schema):

@@ -5,6 +5,7 @@ anything). Every change is permission-checked and written to the audit log in it
 """
 
 from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
@@ -29,7 +30,7 @@ SETTINGS_FIELDS = [
     "published",
     "cache_max_age",
     "upload_format",
-    "schema",
+    "standard_type",
 ]
 
 
@@ -42,7 +43,7 @@ class DataSetSettings:
     cache_max_age: int | None = None
     upload_format: str = "csv"
     # A standard type (datasets.types) that validates every write; "" for free-form.
-    schema: str = ""
+    standard_type: str = ""
 
 
 def check_auto_ids(auto_ids) -> list[str]:
@@ -68,10 +69,10 @@ def _check_settings(settings: DataSetSettings) -> None:
             isinstance(value, bool) or not isinstance(value, int) or value < 0
         ):
             raise InvalidRequest(f"{name} must be a whole number of seconds, 0 or more", field=name)
-    if settings.schema and settings.schema not in TYPES:
+    if settings.standard_type and settings.standard_type not in TYPES:
         raise InvalidRequest(
-            f"schema must be one of {', '.join(TYPES)}, or empty for a free-form data set",
-            field="schema",
+            f"standard_type must be one of {', '.join(TYPES)}, or empty for a free-form data set",
+            field="standard_type",
         )
     if settings.upload_format not in dict(DataSet.UPLOAD_FORMATS):
         raise InvalidRequest("upload_format must be csv or excel", field="upload_format")
@@ -99,14 +100,14 @@ def create_data_set(
     check(actor, "data_set.manage", service)
     if not data_group and service is not None:
         data_group = service.slug
-    validate_slug("data group", data_group or "")
-    validate_slug("data type", data_type)
+    validate_slug("data group", data_group or "", field="data_group")
+    validate_slug("data type", data_type, field="data_type")
     _check_settings(settings)
     name = name or f"{data_group}_{data_type}".replace("-", "_")
     auto_ids = settings.auto_ids
-    if settings.schema and not auto_ids:
+    if settings.standard_type and not auto_ids:
         # A typed data set is idempotent by default: the same period and channel replace.
-        auto_ids = TYPES[settings.schema].auto_ids
+        auto_ids = TYPES[settings.standard_type].auto_ids
     if DataSet.objects.filter(data_group=data_group, data_type=data_type).exists():
         raise Conflict(f"Data set {data_group}/{data_type} already exists", field="data_type")
     if DataSet.objects.filter(name=name).exists():
@@ -119,7 +120,7 @@ def create_data_set(
                 data_group=data_group,
                 data_type=data_type,
                 auto_ids=check_auto_ids(auto_ids),
-                schema=settings.schema,
+                standard_type=settings.standard_type,
                 raw_queries_allowed=settings.raw_queries_allowed,
                 max_age_expected=settings.max_age_expected,
                 published=settings.published,
@@ -152,9 +153,9 @@ def update_data_set(actor, data_set: DataSet, **changes) -> DataSet:
     current["auto_ids"] = tuple(current["auto_ids"])
     merged = DataSetSettings(**{**current, **changes})
     _check_settings(merged)
-    if merged.schema != data_set.schema and data_set.record_set.exists():
+    if merged.standard_type != data_set.standard_type and data_set.record_set.exists():
         raise InvalidRequest(
-            "The type of a data set can only change while it is empty", field="schema"
+            "The type of a data set can only change while it is empty", field="standard_type"
         )
     auto_ids = check_auto_ids(merged.auto_ids)
     with transaction.atomic():
@@ -214,3 +215,98 @@ def data_sets_with_counts():
     return DataSet.objects.annotate(record_count=Count("record")).order_by(
         "data_group", "data_type"
     )
+
+
+# provenance
+
+PROVENANCE_DAYS = 90
+MANUAL, AUTOMATIC, MIXED, NO_DATA = "manual", "automatic", "mixed", "no data"
+
+
+def sources_of(data_sets, now=None) -> dict[int, str]:
+    """How each data set's data arrived in the last 90 days: manual (spreadsheet uploads),
+    automatic (the API or a collector), mixed, or no data. One query for all of them."""
+    from datetime import timedelta
+
+    from .models import WriteBatch
+
+    now = now or timezone.now()
+    ids = [data_set.pk for data_set in data_sets]
+    kinds: dict[int, set[str]] = {pk: set() for pk in ids}
+    rows = (
+        WriteBatch.objects.filter(
+            data_set_id__in=ids, created_at__gte=now - timedelta(days=PROVENANCE_DAYS)
+        )
+        .values_list("data_set_id", "kind")
+        .distinct()
+    )
+    for data_set_id, kind in rows:
+        kinds[data_set_id].add(kind)
+    return {pk: _source(found) for pk, found in kinds.items()}
+
+
+def _source(kinds: set[str]) -> str:
+    manual = "upload" in kinds
+    automatic = bool(kinds & {"api", "collector"})
+    if manual and automatic:
+        return MIXED
+    if manual:
+        return MANUAL
+    return AUTOMATIC if automatic else NO_DATA
+
+
+def source_of(data_set, now=None) -> str:
+    return sources_of([data_set], now)[data_set.pk]
+
+
+# freshness (SPEC.md section 9)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Whether a data set's data is as recent as its team promised.
+
+    `stale` is true when the last write is older than `max_age` (the data set's
+    max_age_expected, in seconds); a data set without a max_age_expected, or never written to,
+    is never stale. `seconds_out_of_date` is how far past that age the last write is (0 when
+    not stale), and `stale_since` the moment it became stale."""
+
+    last_write_at: datetime | None
+    max_age: int | None
+    stale: bool
+    seconds_out_of_date: int = 0
+    stale_since: datetime | None = None
+
+
+def freshness(data_set: DataSet, now: datetime | None = None) -> Freshness:
+    """The data set's freshness at `now` (the current time by default). Pages, the API,
+    /_status/data-sets and the notifications all ask this one function."""
+    now = now or timezone.now()
+    last, max_age = data_set.last_write_at, data_set.max_age_expected
+    if last is None or max_age is None:
+        return Freshness(last, max_age, stale=False)
+    # Whole seconds, as /_status/data-sets has always counted them.
+    out_of_date = int((now - last).total_seconds()) - max_age
+    if out_of_date <= 0:
+        return Freshness(last, max_age, stale=False)
+    return Freshness(
+        last,
+        max_age,
+        stale=True,
+        seconds_out_of_date=out_of_date,
+        stale_since=last + timedelta(seconds=max_age),
+    )
+
+
+def stale_data_sets(now: datetime | None = None) -> list[tuple[DataSet, Freshness]]:
+    """Every stale data set with its freshness, in address order."""
+    now = now or timezone.now()
+    found = []
+    candidates = DataSet.objects.filter(
+        max_age_expected__isnull=False, last_write_at__isnull=False
+    ).select_related("service__organisation")
+    for data_set in candidates.order_by("data_group", "data_type"):
+        state = freshness(data_set, now)
+        if state.stale:
+            found.append((data_set, state))
+    return found

@@ -235,28 +235,19 @@ def status_view(request):
 
 
 def stale_data_sets(now: datetime | None = None) -> list[dict]:
-    """Data sets whose last write is older than their max_age_expected."""
-    now = now or datetime.now(UTC)
-    stale = []
-    for data_set in DataSet.objects.filter(
-        max_age_expected__isnull=False, last_write_at__isnull=False
-    ):
-        out_of_date = int((now - data_set.last_write_at).total_seconds())
-        out_of_date -= data_set.max_age_expected
-        if out_of_date > 0:
-            stale.append(
-                {
-                    "name": data_set.name,
-                    "data_group": data_set.data_group,
-                    "data_type": data_set.data_type,
-                    "seconds-out-of-date": out_of_date,
-                    "last-updated": data_set.last_write_at.astimezone(UTC).strftime(
-                        "%Y-%m-%dT%H:%M:%S+00:00"
-                    ),
-                    "max-age-expected": data_set.max_age_expected,
-                }
-            )
-    return stale
+    """Data sets whose last write is older than their max_age_expected, as
+    /_status/data-sets lists them (the freshness rule is services.freshness)."""
+    return [
+        {
+            "name": data_set.name,
+            "data_group": data_set.data_group,
+            "data_type": data_set.data_type,
+            "seconds-out-of-date": state.seconds_out_of_date,
+            "last-updated": state.last_write_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            "max-age-expected": state.max_age,
+        }
+        for data_set, state in services.stale_data_sets(now or datetime.now(UTC))
+    ]
 
 
 @api_view(READ_METHODS)

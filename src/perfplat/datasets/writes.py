@@ -180,10 +180,18 @@ def value_problem(key: str, value) -> str | None:
     return f"field {key!r} is {_describe(value)}: values must be strings, numbers, booleans or null"
 
 
-def derive_id(record: dict, auto_ids: list[str]) -> str:
-    """The id of a record in a data set with auto_ids, exactly as backdrop made it: base64 of
-    the auto_ids values (as sent) joined with '.'. Ids too long to store are hashed instead."""
-    joined = ".".join(_backdrop_str(record[field]) for field in auto_ids)
+def derive_id(record: dict, auto_ids: list[str], timestamp: int | None = None) -> str:
+    """The id of a record in a data set with auto_ids, as backdrop made it: base64 of the
+    auto_ids values joined with '.'. One difference: _timestamp takes part in its stored UTC
+    form (2024-01-01T00:00:00+00:00, what backdrop's Python clients send), so the same moment
+    sent as ...Z by a spreadsheet or +01:00 by a collector replaces the record instead of
+    adding a copy. Ids too long to store are hashed instead."""
+    joined = ".".join(
+        format_timestamp(timestamp)
+        if field == "_timestamp" and timestamp is not None
+        else _backdrop_str(record[field])
+        for field in auto_ids
+    )
     encoded = base64.b64encode(joined.encode()).decode()
     if len(encoded) > MAX_ID_LENGTH:
         return hashlib.sha256(encoded.encode()).hexdigest()
@@ -262,7 +270,7 @@ def validate_records(
                     (missing[0], f"missing auto_ids field(s): {', '.join(missing)}")
                 )
             elif not record_problems:
-                record_id = derive_id(record, auto_ids)
+                record_id = derive_id(record, auto_ids, timestamp)
         if record_problems:
             problems.extend(RecordProblem(index, f, text) for f, text in record_problems)
             continue
@@ -318,7 +326,14 @@ def _insert_sqlite(cursor, rows):
 _LOAD_TABLE = "perfplat_record_load"
 
 
-def _insert_postgresql(cursor, rows):
+def _insert_postgresql(cursor, rows, data_set_id: int):
+    if not Record.objects.filter(data_set_id=data_set_id).exists():
+        # Nothing to replace (the data set is locked, so nobody adds records meanwhile, and
+        # the batch has no duplicate ids): COPY straight into the table, the fastest way in.
+        with cursor.copy(f"COPY datasets_record ({_COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     # COPY (done in C by psycopg) into a session-local staging table, then one upsert from it:
     # several times faster than binding 12,000 parameters. The table is (re)created in every
     # write: a rolled-back transaction takes a table created in it away, so remembering that
@@ -374,7 +389,7 @@ def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) 
             import psycopg
 
             with psycopg.Cursor(connection.connection) as cursor:
-                _insert_postgresql(cursor, rows)
+                _insert_postgresql(cursor, rows, data_set.pk)
         else:
             with connection.cursor() as cursor:
                 _insert_sqlite(cursor, rows)
@@ -389,7 +404,7 @@ def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) 
 
 def validate_for(data_set: DataSet, records: list) -> PreparedBatch:
     """Validate records as the data set would on a write (its auto_ids and its type)."""
-    return validate_records(records, data_set.auto_ids, TYPES.get(data_set.schema))
+    return validate_records(records, data_set.auto_ids, TYPES.get(data_set.standard_type))
 
 
 def write_records(data_set: DataSet, records: list, source: WriteSource) -> int:

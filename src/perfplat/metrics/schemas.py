@@ -1,0 +1,74 @@
+"""Request and response shapes of the metric catalogue and support check API."""
+
+from ninja import Schema
+
+
+class MetricOut(Schema):
+    id: int
+    slug: str
+    name: str
+    description: str
+    unit: str
+    rationale: str
+    data_set: int | None
+    query: str
+    period: str
+    kpi: str
+    planned_type: str
+    planned_fields: list[str]
+    support: str
+    support_problems: list[str]
+    source: str
+
+    @staticmethod
+    def resolve_data_set(metric) -> int | None:
+        return metric.data_set_id
+
+
+class MetricIn(Schema):
+    slug: str
+    name: str
+    description: str = ""
+    unit: str = ""
+    rationale: str = ""
+    data_set: int | None = None
+    query: str = ""
+    period: str = "month"
+    kpi: str = ""
+    planned_type: str = ""
+    planned_fields: list[str] = []
+
+
+class MetricPatch(Schema):
+    slug: str | None = None
+    name: str | None = None
+    description: str | None = None
+    unit: str | None = None
+    rationale: str | None = None
+    data_set: int | None = None
+    query: str | None = None
+    period: str | None = None
+    kpi: str | None = None
+    planned_type: str | None = None
+    planned_fields: list[str] | None = None
+
+
+class PlannedMetricIn(Schema):
+    name: str
+    data_set_type: str = ""
+    fields: list[str] = []
+    period: str = "month"
+    data_period: str = ""
+    query: str = ""
+    kpi: str = ""
+    sample_records: list[dict] = []
+
+
+class SupportCheckIn(Schema):
+    metrics: list[PlannedMetricIn]
+
+
+class VerdictOut(Schema):
+    name: str
+    supported: bool
+    problems: list[str]

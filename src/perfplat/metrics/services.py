@@ -1,0 +1,312 @@
+"""The metric catalogue, and the alpha "can the platform support these metrics" check.
+
+The support check dry-runs the real pieces: the standard type's schema and the write path's
+record validation (datasets.writes.validate_records) for sample data, and the read API's query
+parser for the aggregation. Nothing is written.
+"""
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from perfplat.accounts.permissions import check
+from perfplat.audit.services import record, snapshot
+from perfplat.datasets.periods import PERIODS
+from perfplat.datasets.queries import parse_query
+from perfplat.datasets.types import TYPES
+from perfplat.datasets.writes import key_problem, validate_records
+from perfplat.errors import Conflict, InvalidQuery, InvalidRecords, InvalidRequest
+
+from .models import Metric
+
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?")
+METRIC_FIELDS = [
+    "slug",
+    "name",
+    "description",
+    "unit",
+    "rationale",
+    "data_set",
+    "query",
+    "period",
+    "kpi",
+    "planned_type",
+    "planned_fields",
+]
+# Each KPI and the standard type whose data it needs.
+KPI_TYPES = {
+    Metric.COST_PER_TRANSACTION: ("cost", "transactions-by-channel"),
+    Metric.USER_SATISFACTION: ("user-satisfaction",),
+    Metric.COMPLETION_RATE: ("completion",),
+    Metric.DIGITAL_TAKE_UP: ("transactions-by-channel",),
+}
+# How long each period is, to tell whether data recorded per one period can give another.
+_PERIOD_ORDER = {period: index for index, period in enumerate(PERIODS)}
+
+
+# support check
+
+
+@dataclass(frozen=True)
+class PlannedMetric:
+    """A metric a team plans, as it describes it at alpha."""
+
+    name: str
+    data_set_type: str = ""  # a standard type, or "" for free-form data
+    fields: tuple[str, ...] = ()
+    period: str = "month"
+    # The period the data will be recorded in (week, month, ...); "" when unknown.
+    data_period: str = ""
+    query: str = ""  # a read API query, e.g. "collect=count:sum&group_by=channel"
+    sample_records: tuple[dict, ...] = ()
+    kpi: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    supported: bool
+    problems: list[str] = field(default_factory=list)
+
+
+def _query_params(query: str) -> dict[str, list[str]]:
+    return parse_qs(query, keep_blank_values=True)
+
+
+def check_support(planned: PlannedMetric) -> Verdict:
+    """Whether the platform can hold and compute a planned metric; every problem if not."""
+    problems: list[str] = []
+    data_set_type = None
+    if planned.data_set_type:
+        data_set_type = TYPES.get(planned.data_set_type)
+        if data_set_type is None:
+            problems.append(
+                f"unknown data set type {planned.data_set_type!r}: use one of "
+                f"{', '.join(TYPES)}, or none for free-form data"
+            )
+    if planned.kpi:
+        needed = KPI_TYPES.get(planned.kpi)
+        if needed is None:
+            problems.append(f"unknown KPI {planned.kpi!r}: use one of {', '.join(KPI_TYPES)}")
+        elif planned.data_set_type and planned.data_set_type not in needed:
+            problems.append(
+                f"the KPI {planned.kpi} is computed from {' and '.join(needed)} data, "
+                f"not {planned.data_set_type}"
+            )
+    for name in planned.fields:
+        problem = key_problem(name) if isinstance(name, str) else "a field name must be text"
+        if problem:
+            problems.append(problem)
+        elif data_set_type is not None and data_set_type.field(name) is None:
+            known = ", ".join(spec.name for spec in data_set_type.fields)
+            problems.append(
+                f"missing field: {name!r} is not part of the {data_set_type.slug} type "
+                f"(its fields are {known})"
+            )
+    if planned.period not in PERIODS:
+        problems.append(f"period must be one of {', '.join(PERIODS)}, not {planned.period!r}")
+    elif planned.data_period:
+        if planned.data_period not in PERIODS:
+            problems.append(f"the data period {planned.data_period!r} is not a period")
+        elif _PERIOD_ORDER[planned.data_period] > _PERIOD_ORDER[planned.period]:
+            problems.append(
+                f"a {planned.period}ly figure cannot be computed from data recorded per "
+                f"{planned.data_period}"
+            )
+    if planned.query:
+        try:
+            parse_query(_query_params(planned.query), raw_queries_allowed=False, now=0)
+        except InvalidQuery as error:
+            problems.append(f"the query cannot run: {error.message}")
+        numeric = _summed_fields(planned.query)
+        if data_set_type is not None:
+            for name in numeric:
+                spec = data_set_type.field(name)
+                if spec is None or spec.type == "string":
+                    problems.append(f"the query adds up {name!r}, which is not a number field")
+    if planned.sample_records:
+        auto_ids = list(data_set_type.auto_ids) if data_set_type else None
+        try:
+            validate_records(list(planned.sample_records), auto_ids, data_set_type)
+        except InvalidRecords as error:
+            problems.extend(f"sample data would be rejected: {m}" for m in error.messages)
+    return Verdict(planned.name, not problems, problems)
+
+
+def _summed_fields(query: str) -> list[str]:
+    fields_ = []
+    for value in _query_params(query).get("collect", []):
+        name, _, method = value.partition(":")
+        if method in ("sum", "mean"):
+            fields_.append(name)
+    return fields_
+
+
+def check_plan(planned: list[PlannedMetric]) -> list[Verdict]:
+    return [check_support(metric) for metric in planned]
+
+
+# the catalogue
+
+
+def _clean(changes: dict, service) -> dict:
+    from perfplat.datasets.models import DataSet
+
+    clean = {}
+    if "slug" in changes:
+        if not isinstance(changes["slug"], str) or not SLUG.fullmatch(changes["slug"]):
+            raise InvalidRequest(
+                "Enter a slug of lower-case letters, digits and hyphens", field="slug"
+            )
+        clean["slug"] = changes["slug"]
+    for name, label, limit in (
+        ("name", "Name", 200),
+        ("description", "Description", 5000),
+        ("unit", "Unit", 50),
+        ("rationale", "Rationale", 5000),
+        ("query", "Query", 500),
+        ("planned_type", "Planned type", 50),
+    ):
+        if name in changes:
+            value = changes[name] or ""
+            if not isinstance(value, str) or len(value) > limit:
+                raise InvalidRequest(
+                    f"{label} must be text of {limit} characters or fewer", field=name
+                )
+            clean[name] = value.strip()
+    if "name" in clean and not clean["name"]:
+        raise InvalidRequest("Enter the name of the metric", field="name")
+    if "period" in changes:
+        if changes["period"] not in PERIODS:
+            raise InvalidRequest(f"Period must be one of {', '.join(PERIODS)}", field="period")
+        clean["period"] = changes["period"]
+    if "kpi" in changes:
+        kpi = changes["kpi"] or ""
+        if kpi and kpi not in KPI_TYPES:
+            raise InvalidRequest(
+                f"KPI must be one of {', '.join(KPI_TYPES)}, or empty", field="kpi"
+            )
+        clean["kpi"] = kpi
+    if "planned_fields" in changes:
+        names = changes["planned_fields"] or []
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+            raise InvalidRequest(
+                "Planned fields must be a list of field names", field="planned_fields"
+            )
+        clean["planned_fields"] = list(names)
+    if "data_set" in changes:
+        data_set = changes["data_set"]
+        if data_set is not None and not isinstance(data_set, DataSet):
+            data_set = DataSet.objects.filter(pk=data_set).first()
+            if data_set is None:
+                raise InvalidRequest("There is no such data set", field="data_set")
+        if data_set is not None and data_set.service_id != service.pk:
+            raise InvalidRequest("The data set must belong to the same service", field="data_set")
+        clean["data_set"] = data_set
+    if "query" in clean and clean["query"]:
+        try:
+            parse_query(_query_params(clean["query"]), raw_queries_allowed=True, now=0)
+        except InvalidQuery as error:
+            raise InvalidRequest(f"The query cannot run: {error.message}", field="query")
+    return clean
+
+
+def _saved(metric: Metric) -> None:
+    try:
+        with transaction.atomic():
+            metric.save()
+    except IntegrityError:
+        raise Conflict(f"The service already has a metric {metric.slug!r}", field="slug")
+
+
+def create_metric(actor, service, **fields) -> Metric:
+    check(actor, "service.edit", service)
+    fields.setdefault("slug", "")
+    fields.setdefault("name", "")
+    clean = _clean(fields, service)
+    with transaction.atomic():
+        metric = Metric(service=service, **clean)
+        _saved(metric)
+        record(
+            actor,
+            "metric.create",
+            metric,
+            None,
+            snapshot(metric, METRIC_FIELDS),
+            service=service,
+            organisation=service.organisation,
+        )
+    return metric
+
+
+def update_metric(actor, metric: Metric, **changes) -> Metric:
+    check(actor, "service.edit", metric.service)
+    clean = _clean(changes, metric.service)
+    with transaction.atomic():
+        before = snapshot(metric, METRIC_FIELDS)
+        for name, value in clean.items():
+            setattr(metric, name, value)
+        _saved(metric)
+        record(
+            actor,
+            "metric.update",
+            metric,
+            before,
+            snapshot(metric, METRIC_FIELDS),
+            service=metric.service,
+            organisation=metric.service.organisation,
+        )
+    return metric
+
+
+def delete_metric(actor, metric: Metric) -> None:
+    check(actor, "service.edit", metric.service)
+    with transaction.atomic():
+        record(
+            actor,
+            "metric.delete",
+            metric,
+            snapshot(metric, METRIC_FIELDS),
+            None,
+            service=metric.service,
+            organisation=metric.service.organisation,
+        )
+        metric.delete()
+
+
+def planned_metric_of(metric: Metric, sample_records=()) -> PlannedMetric:
+    return PlannedMetric(
+        name=metric.name,
+        data_set_type=metric.planned_type
+        or (metric.data_set.standard_type if metric.data_set else ""),
+        fields=tuple(metric.planned_fields),
+        period=metric.period,
+        query=metric.query,
+        sample_records=tuple(sample_records),
+        kpi=metric.kpi,
+    )
+
+
+def record_support(actor, metric: Metric, sample_records=()) -> Verdict:
+    """Check a catalogued metric and keep the verdict on it (readiness reads it)."""
+    check(actor, "service.edit", metric.service)
+    verdict = check_support(planned_metric_of(metric, sample_records))
+    Metric.objects.filter(pk=metric.pk).update(
+        support="supported" if verdict.supported else "unsupported",
+        support_problems=verdict.problems,
+        support_checked_at=timezone.now(),
+    )
+    return verdict
+
+
+def metric_sources(metrics, now=None) -> dict[int, str]:
+    """Each metric's source (manual, automatic, mixed, no data) from how its data set's data
+    arrived in the last 90 days."""
+    from perfplat.datasets.services import NO_DATA, sources_of
+
+    data_sets = {m.data_set for m in metrics if m.data_set_id}
+    by_data_set = sources_of(list(data_sets), now) if data_sets else {}
+    return {m.pk: by_data_set.get(m.data_set_id, NO_DATA) for m in metrics}

@@ -1,0 +1,42 @@
+"""The public pages and their data twins (`.json`, `.csv`), included by perfplat.urls before
+its catch-all. Names start with "public-", except the home page's "home", which every page's
+header links to."""
+
+from django.urls import path, register_converter
+
+from . import views
+
+
+class FormatConverter:
+    regex = "json|csv"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(FormatConverter, "format")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("index.<format:fmt>", views.home, name="public-home-data"),
+    path("services", views.services, name="public-services"),
+    path("services.<format:fmt>", views.services, name="public-services-data"),
+    path("services/<slug:service>", views.dashboard, name="public-service"),
+    path("services/<slug:service>.<format:fmt>", views.dashboard, name="public-service-data"),
+    path(
+        "services/<slug:service>/modules/<int:number>.<format:fmt>",
+        views.module_data,
+        name="public-module-data",
+    ),
+    path("organisations/<slug:organisation>", views.organisation, name="public-organisation"),
+    path(
+        "organisations/<slug:organisation>.<format:fmt>",
+        views.organisation,
+        name="public-organisation-data",
+    ),
+    path("compare", views.compare, name="public-compare"),
+    path("compare.<format:fmt>", views.compare, name="public-compare-data"),
+]

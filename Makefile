@@ -21,11 +21,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo collector pulls from `perfplat demo-source` on this machine, an address collectors
+# refuse unless told otherwise.
+run: export PERFPLAT_COLLECTORS_ALLOW_PRIVATE := true
 run: install
 	$(BIN)/perfplat migrate --verbosity 0
 	$(BIN)/perfplat demo
-	@# The background worker (uploads, collectors, notifications) stops with the server.
-	$(BIN)/perfplat worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	@# The demo collector's source and the background worker (uploads, collectors,
+	@# notifications) run beside the server and stop with it.
+	$(BIN)/perfplat demo-source --port 8001 & source=$$!; \
+	$(BIN)/perfplat worker --quiet & worker=$$!; \
+	trap "kill $$source $$worker 2>/dev/null" EXIT INT TERM; \
 	$(BIN)/perfplat serve --host $(HOST) --port $(PORT)
 
 # Debian packages the tests need: PostgreSQL for the second database run, chromium for the

@@ -4,9 +4,15 @@
   (b) a period=week&group_by=channel&collect=count:sum query over 200,000 records (one year)
       through the read API, against the same query in SQL on a plain table of
       (timestamp, JSON document) rows with an index on the timestamp; both times and the ratio;
-  (c) the same on PostgreSQL (a throwaway cluster started by scripts/with-postgres).
+  (c) the same on PostgreSQL (a throwaway cluster started by scripts/with-postgres);
+  (d) spreadsheet uploads: a generated 100,000-row XLSX and CSV of transactions by channel,
+      each uploaded and committed end to end (parse -> convert -> validate -> store, the path
+      of the pages, the API and `perfplat upload`), on SQLite and on PostgreSQL;
+  (e) the public pages (bench_pages.py): a service dashboard with 8 modules and /services
+      listing 500 services, server time cold and warm, in-process, on SQLite and PostgreSQL.
 
-Every figure is the median of several runs. Run as `python bench/run.py [--quick]`.
+Every figure is the median of several runs. Run as `python bench/run.py [--quick]`, or
+`python bench/run.py --uploads-only` for (d) alone, `--pages-only` for (e) alone.
 """
 
 import argparse
@@ -24,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
+from bench_pages import run_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -278,6 +285,145 @@ def print_result(result: dict) -> None:
     sys.stdout.flush()
 
 
+# (d) spreadsheet uploads, in-process through perfplat.uploads.services
+
+UPLOAD_ROWS = 100_000
+UPLOAD_GOAL_SECONDS = 5.0
+UPLOAD_HEADER = ["Week starting", "Period", "Channel", "Count"]
+
+
+def upload_rows(count: int) -> list[list]:
+    """Weekly transactions by channel, four channels a week, as a team's spreadsheet has them."""
+    from datetime import date, timedelta
+
+    rng = random.Random(7)
+    first = date(1990, 1, 1)  # a Monday: 100,000 rows are 25,000 weeks
+    channels = CHANNELS
+    return [
+        [first + timedelta(weeks=i // 4), "week", channels[i % 4], rng.randrange(0, 250_000)]
+        for i in range(count)
+    ]
+
+
+def upload_xlsx(rows: list[list]) -> bytes:
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True})
+    sheet = workbook.add_worksheet("Transactions")
+    date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
+    sheet.write_row(0, 0, UPLOAD_HEADER)
+    write_datetime, write_string, write_number = (
+        sheet.write_datetime,
+        sheet.write_string,
+        sheet.write_number,
+    )
+    for r, (day, period, channel, count) in enumerate(rows, start=1):
+        write_datetime(r, 0, day, date_format)
+        write_string(r, 1, period)
+        write_string(r, 2, channel)
+        write_number(r, 3, count)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def upload_csv(rows: list[list]) -> bytes:
+    # UK dates and thousands separators, as a spreadsheet saves them.
+    lines = [",".join(UPLOAD_HEADER)]
+    lines.extend(
+        f'{day:%d/%m/%Y},{period},{channel},"{count:,}"' for day, period, channel, count in rows
+    )
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def bench_uploads(label: str, args) -> None:
+    """Runs in a process of its own, whose DATABASE_URL is the database to measure."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perfplat.settings")
+    os.environ["LOG_LEVEL"] = "ERROR"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from perfplat.datasets import writes
+    from perfplat.datasets.services import DataSetSettings, create_data_set
+    from perfplat.uploads import conversion, mappings, parsing, services
+
+    call_command("migrate", verbosity=0)
+    count = 10_000 if args.quick else UPLOAD_ROWS
+    runs = 1 if args.quick else min(args.runs, 3)
+    rows = upload_rows(count)
+    files = {"XLSX": upload_xlsx(rows), "CSV": upload_csv(rows)}
+    made = 0
+
+    def fresh_data_set():
+        nonlocal made
+        made += 1
+        return create_data_set(
+            "bench-upload",
+            f"transactions-{made}",
+            settings=DataSetSettings(standard_type="transactions-by-channel"),
+        )[0]
+
+    print(f"\n== Spreadsheet uploads on {label}: {count:,} rows of transactions by channel")
+    for kind, data in files.items():
+        name = f"transactions.{kind.lower()}"
+        times = []
+        for _ in range(runs + 1):  # the first run warms up
+            data_set = fresh_data_set()
+            started = time.perf_counter()
+            upload = services.receive(data_set, data, name, commit=True, background=False)
+            times.append(time.perf_counter() - started)
+            if upload.status != "committed" or upload.stored_count != count:
+                raise RuntimeError(f"{kind} upload failed: {upload.status} {upload.errors[:3]}")
+        seconds = statistics.median(times[1:])
+        # Where the time goes, stage by stage, in one more run.
+        data_set = fresh_data_set()
+        plan = mappings.field_plan(data_set)
+        stages = []
+        mark = time.perf_counter()
+        table = parsing.read_table(data)
+        stages.append(("parse", time.perf_counter() - mark))
+        mark = time.perf_counter()
+        mapping = mappings.mapping_for(data_set, table.headers)
+        converted = conversion.convert(table, mapping, plan.kinds, plan.required)
+        stages.append(("convert", time.perf_counter() - mark))
+        mark = time.perf_counter()
+        batch = writes.validate_for(data_set, converted.records)
+        stages.append(("validate", time.perf_counter() - mark))
+        mark = time.perf_counter()
+        writes.store_records(data_set, batch, writes.WriteSource(kind="upload"))
+        stages.append(("store", time.perf_counter() - mark))
+        verdict = "met" if seconds < UPLOAD_GOAL_SECONDS else "MISSED"
+        print(
+            f"    {kind:<5} {len(data) / 1024 / 1024:5.1f} MB  upload and commit "
+            f"{seconds:6.2f} s (median of {runs}; goal < {UPLOAD_GOAL_SECONDS:g} s: {verdict})"
+        )
+        print("          " + ", ".join(f"{stage} {t:.2f} s" for stage, t in stages))
+    sys.stdout.flush()
+
+
+def run_uploads(args) -> None:
+    """(d) on SQLite, then on PostgreSQL, each in a process of its own."""
+    child = [sys.executable, __file__, "--uploads-child"]
+    if args.quick:
+        child.append("--quick")
+    child += ["--runs", str(args.runs)]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/uploads.sqlite3"}
+        status = subprocess.run([*child, "--uploads-label", "SQLite"], env=env).returncode
+        if status:
+            sys.exit(status)
+    command = [str(ROOT / "scripts" / "with-postgres"), *child, "--uploads-label", "PostgreSQL"]
+    status = subprocess.run(command).returncode
+    if status == 97:
+        print("\n== Spreadsheet uploads on PostgreSQL: not installed, skipped")
+    elif status:
+        sys.exit(status)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data, for a smoke run")
@@ -287,8 +433,23 @@ def main() -> None:
     parser.add_argument(
         "--postgres-only", action="store_true", help="(internal) run the PostgreSQL part"
     )
+    parser.add_argument(
+        "--uploads-only", action="store_true", help="only (d): the spreadsheet uploads"
+    )
+    parser.add_argument("--pages-only", action="store_true", help="only (e): the public pages")
+    parser.add_argument("--uploads-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--uploads-label", default="SQLite", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.uploads_child:
+        bench_uploads(args.uploads_label, args)
+        return
     print(f"perfplat benchmark on {os.cpu_count()} cores, {args.workers} server workers")
+    if args.uploads_only:
+        run_uploads(args)
+        return
+    if args.pages_only:
+        run_pages(args.runs, args.quick)
+        return
     if not args.postgres_only:
         with tempfile.TemporaryDirectory() as tmp:
             print_result(run_database("SQLite", f"sqlite:///{tmp}/bench.sqlite3", args))
@@ -304,6 +465,10 @@ def main() -> None:
             print("\n== PostgreSQL: not installed, skipped (apt-get install -y postgresql)")
         elif status:
             sys.exit(status)
+        # (d), its own section after the others.
+        run_uploads(args)
+        # (e), the public pages.
+        run_pages(args.runs, args.quick)
         return
     print_result(run_database("PostgreSQL", os.environ["DATABASE_URL"], args))
 

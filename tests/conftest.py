@@ -6,7 +6,9 @@ from helpers import ApiClient
 from perfplat.datasets.services import DataSetSettings, create_data_set
 
 # The `world` fixture: a small registry with a user of every role.
-pytest_plugins = ["registry_fixtures"]
+# `source`, `smtp`, `collecting` and `typed`: local HTTP and SMTP servers and a typed data set
+# for the collector and notification tests.
+pytest_plugins = ["registry_fixtures", "collector_fixtures"]
 
 
 @pytest.fixture

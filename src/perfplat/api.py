@@ -83,10 +83,26 @@ def _add_routers():
     # Imported here: the routers import models, which need the app registry ready.
     from perfplat.accounts.api import router as accounts
     from perfplat.datasets.api import router as data_sets
+    from perfplat.kpis.api import router as kpis
+    from perfplat.metrics.api import router as metrics
     from perfplat.registry.api import router as registry
 
-    for router in (registry, data_sets, accounts):
+    for router in (registry, data_sets, metrics, accounts, kpis):
         api.add_router("", router)
+    # spreadsheet uploads (perfplat.uploads)
+    from perfplat.uploads.api import router as uploads
+
+    api.add_router("", uploads)
+    # collectors and notifications (perfplat.collectors, perfplat.notifications)
+    from perfplat.collectors.api import router as collectors
+    from perfplat.notifications.api import router as notifications
+
+    api.add_router("", collectors)
+    api.add_router("", notifications)
+    # dashboard drafts, publishing, assessments and readiness (perfplat.publishing)
+    from perfplat.publishing.api import router as publishing
+
+    api.add_router("", publishing)
 
 
 _add_routers()

@@ -46,6 +46,8 @@ def cmd_migrate(args):
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=args.verbosity)
+    # The cache table, when PERFPLAT_CACHE=database (a no-op for the memory cache).
+    call_command("createcachetable", verbosity=args.verbosity)
 
 
 def cmd_serve(args):
@@ -185,13 +187,35 @@ def cmd_users_token(args):
 
 
 def cmd_worker(args):
-    """Run background tasks (uploads, collectors, notifications) until stopped."""
+    """Run background tasks (uploads, collectors, notifications) until stopped, and the
+    scheduler that enqueues the periodic ones (perfplat.collectors.scheduler)."""
     from django.core.management import call_command
 
-    options = ["--interval", str(args.interval), "--no-startup-delay"]
+    from perfplat.collectors import scheduler
+
+    scheduler.ensure_system_jobs()
+    options = ["--interval", str(args.interval), "--no-startup-delay", "--no-reload"]
     if args.once:
+        # What is due now, then every task queued, then exit (for cron, or a one-off run).
+        scheduler.enqueue_due_jobs()
         options.append("--batch")
-    call_command("db_worker", *options)
+    else:
+        scheduler.start_scheduler(interval=args.schedule_interval)
+    call_command("db_worker", *options, verbosity=0 if args.quiet else 1)
+
+
+def cmd_demo_source(args):
+    """Serve the demo collector's CSV (perfplat.collectors.demo) until interrupted."""
+    from perfplat.collectors.demo import serve_demo_source
+
+    serve_demo_source(args.host, args.port)
+
+
+def cmd_upload(args):
+    """Upload a spreadsheet to a data set (perfplat.uploads)."""
+    from perfplat.uploads.cli import upload_command
+
+    upload_command(args)
 
 
 def cmd_demo(args):
@@ -274,8 +298,40 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--interval", type=float, default=1.0, help="seconds between checks for new tasks"
     )
-    worker.add_argument("--once", action="store_true", help="run what is queued, then exit")
+    worker.add_argument(
+        "--schedule-interval",
+        type=float,
+        default=5.0,
+        help="seconds between looks for due scheduled jobs (collectors, freshness checks)",
+    )
+    worker.add_argument(
+        "--once", action="store_true", help="enqueue due jobs, run what is queued, then exit"
+    )
+    worker.add_argument(
+        "--quiet", action="store_true", help="log problems only, not every task that runs"
+    )
     worker.set_defaults(func=cmd_worker, django=True)
+
+    demo_source = commands.add_parser(
+        "demo-source", help="serve the always-current CSV that the demo collector pulls"
+    )
+    demo_source.add_argument("--host", default="127.0.0.1")
+    demo_source.add_argument("--port", type=_port, default=8001)
+    demo_source.set_defaults(func=cmd_demo_source, django=True)
+
+    upload = commands.add_parser(
+        "upload", help="upload a spreadsheet (CSV, XLSX, XLS or ODS) to a data set"
+    )
+    upload.add_argument("file", metavar="FILE")
+    upload.add_argument("--data-set", required=True, metavar="GROUP/TYPE")
+    upload.add_argument("--sheet", metavar="NAME", help="the sheet to read (default: the first)")
+    upload.add_argument(
+        "--dry-run", action="store_true", help="check the file and show the rows; store nothing"
+    )
+    upload.add_argument(
+        "--replace", action="store_true", help="replace all the data set's records (default: add)"
+    )
+    upload.set_defaults(func=cmd_upload, django=True)
 
     demo = commands.add_parser("demo", help="load realistic demo data (safe to repeat)")
     demo.set_defaults(func=cmd_demo, django=True)

@@ -10,14 +10,18 @@ from dataclasses import dataclass
 
 from perfplat.accounts.models import User
 from perfplat.accounts.services import create_user
+from perfplat.dashboards.services import publish_directly, published_version
 from perfplat.datasets.models import DataSet, DataSetToken, WriteBatch
 from perfplat.datasets.periods import WEEK, add_periods, format_timestamp, period_start
 from perfplat.datasets.services import DataSetSettings, create_data_set
 from perfplat.datasets.writes import WriteSource, write_records
+from perfplat.metrics.services import create_metric, record_support
 from perfplat.registry.models import Organisation, Service
 from perfplat.registry.services import create_organisation, create_service
 
-WEEKS = 52
+# Fifteen whole months of data, so every KPI has a change from a year earlier.
+MONTHS = 15
+WEEKS = 65  # about the number of weeks in MONTHS; the exact weeks come from _weeks()
 
 
 # (slug, name, abbreviation, type, parent slug)
@@ -267,13 +271,19 @@ CHANNELS = ("digital", "phone", "paper")
 
 
 def _weeks(now: int) -> list[int]:
+    """Every complete week that starts in the last MONTHS months (and the current one): whole
+    months of weekly data, so no month's KPIs mix a partial month with a full one."""
+    first_month = _months(now)[0]
+    first = period_start("week", first_month)
+    if first < first_month:
+        first += WEEK
     last = period_start("week", now) - WEEK
-    return [last - WEEK * i for i in range(WEEKS - 1, -1, -1)]
+    return list(range(first, last + 1, WEEK))
 
 
 def _months(now: int) -> list[int]:
     last = add_periods("month", period_start("month", now), -1)
-    return [add_periods("month", last, -i) for i in range(11, -1, -1)]
+    return [add_periods("month", last, -i) for i in range(MONTHS - 1, -1, -1)]
 
 
 def _seasonal(rng: random.Random, week_index: int) -> float:
@@ -379,7 +389,7 @@ def _demo_data_set(service, data_type: str) -> DataSet:
             data_type,
             service=service,
             settings=DataSetSettings(
-                schema=data_type, published=True, max_age_expected=8 * 86400
+                standard_type=data_type, published=True, max_age_expected=8 * 86400
             ),
         )
     return data_set
@@ -432,6 +442,107 @@ def load_registry() -> dict:
     return services
 
 
+# (slug, name, unit, KPI, data type, query, rationale)
+METRICS = [
+    (
+        "transactions",
+        "Transactions completed",
+        "transactions",
+        "",
+        "transactions-by-channel",
+        "period=month&collect=count:sum",
+        "Shows demand for the service, and the denominator of cost per transaction.",
+    ),
+    (
+        "digital-take-up",
+        "Digital take-up",
+        "%",
+        "digital-take-up",
+        "transactions-by-channel",
+        "period=month&group_by=channel&collect=count:sum",
+        "Tells us how many people choose the online service over phone and paper.",
+    ),
+    (
+        "cost-per-transaction",
+        "Cost per transaction",
+        "£",
+        "cost-per-transaction",
+        "cost",
+        "period=month&collect=amount:sum",
+        "Shows whether the service is getting cheaper to run as more people use it online.",
+    ),
+    (
+        "user-satisfaction",
+        "User satisfaction",
+        "%",
+        "user-satisfaction",
+        "user-satisfaction",
+        "period=month&collect=rating_4:sum&collect=rating_5:sum",
+        "Tells us whether people can use the service easily, straight from their feedback.",
+    ),
+    (
+        "completion-rate",
+        "Completion rate",
+        "%",
+        "completion-rate",
+        "completion",
+        "period=month&collect=started:sum&collect=completed:sum",
+        "Shows where people give up, so we know which part of the journey to fix first.",
+    ),
+]
+
+
+def _catalogue(service) -> None:
+    """The service's metric catalogue: one metric per data set it sends."""
+    data_sets = {d.standard_type: d for d in service.data_sets.all()}
+    existing = set(service.metrics.values_list("slug", flat=True))
+    for slug, name, unit, kpi, data_type, query, rationale in METRICS:
+        if slug in existing or data_type not in data_sets:
+            continue
+        metric = create_metric(
+            None,
+            service,
+            slug=slug,
+            name=name,
+            unit=unit,
+            kpi=kpi,
+            rationale=rationale,
+            data_set=data_sets[data_type],
+            query=query,
+            period="month",
+        )
+        # The alpha support check's verdict, which the readiness report reads.
+        record_support(None, metric)
+
+
+def _demo_assessment(service, now: int) -> str | None:
+    """A live assessment six months ago (perfplat.publishing), so that the public dashboard's
+    "How this service has changed" section has something to compare."""
+    from datetime import UTC, datetime, timedelta
+
+    from perfplat.publishing.assessments import record_assessment, update_evolution
+
+    if service.snapshots.exists():
+        return None
+    today = datetime.fromtimestamp(now, UTC).date()
+    taken = record_assessment(
+        None,
+        service,
+        phase="live",
+        assessed_on=today - timedelta(days=182),
+        outcome="met",
+        notes="The team reports its performance openly and acts on it.",
+        today=today,
+    )
+    update_evolution(
+        None,
+        taken,
+        "Since the beta assessment the team moved reminders online and simplified the payment "
+        "page, so more people finish online and fewer phone the contact centre.",
+    )
+    return f"{service.name}: a live assessment recorded"
+
+
 def load_demo(now: int | None = None):
     """Create the demo registry and data sets and write their records; yields progress."""
     now = now or int(time.time())
@@ -448,5 +559,15 @@ def load_demo(now: int | None = None):
             token = DataSetToken.objects.filter(data_set=data_set, revoked_at=None).first()
             source = WriteSource(WriteBatch.API, token_id=token.pk if token else None)
             written += write_records(data_set, build(demo, rng, now), source)
-        yield f"{demo.name}: {written} records"
+        _catalogue(services[demo.slug])
+        if published_version(services[demo.slug]) is None:
+            publish_directly(services[demo.slug])
+        yield f"{demo.name}: {written} records, dashboard published"
+    assessed = _demo_assessment(services[SERVICES[0].slug], now)
+    if assessed:
+        yield assessed
+    # The demo collector (perfplat.collectors.demo): pulls from `perfplat demo-source`.
+    from perfplat.collectors.demo import load_demo_collector
+
+    yield from load_demo_collector()
     yield f"Demo data loaded. Sign in at /manage/ as {DEMO_USERS[0][0]} ({DEMO_PASSWORD})."

@@ -48,7 +48,20 @@ INSTALLED_APPS = [
     "perfplat.registry",
     "perfplat.audit",
     "perfplat.datasets",
+    "perfplat.kpis",
+    "perfplat.metrics",
+    "perfplat.dashboards",
+    # the dashboard editor, publishing pages, assessment snapshots, readiness (issue 7)
+    "perfplat.publishing",
     "perfplat.frontend",
+    # the public pages (issue 6)
+    "perfplat.public",
+    # spreadsheet uploads (issue 5, item 4)
+    "perfplat.uploads",
+    "perfplat.manage",
+    # collectors, the scheduler, freshness notifications (issue 8)
+    "perfplat.collectors",
+    "perfplat.notifications",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +124,30 @@ def database_settings(url: str) -> dict:
     return config
 
 
+def cache_settings(choice: str) -> dict:
+    """PERFPLAT_CACHE: "memory" (default: each process its own, fine for one process and still
+    correct for several, as public pages key their entries by data set versions), "database"
+    (a table in the platform's database, shared by every process: run `perfplat migrate`, which
+    creates it) or a redis:// URL (needs the redis package)."""
+    if choice in ("", "memory"):
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "perfplat",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    if choice == "database":
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "perfplat_cache",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    if choice.startswith(("redis://", "rediss://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": choice}
+    raise ValueError(f"PERFPLAT_CACHE must be memory, database or a redis:// URL, not {choice!r}")
+
+
+CACHES = {"default": cache_settings(os.environ.get("PERFPLAT_CACHE", "").strip())}
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///" + str(Path.cwd() / "perfplat.sqlite3"))
 DATABASES = {"default": database_settings(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -154,9 +191,14 @@ LOGIN_REDIRECT_URL = "/manage/"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# Locking per account, not per IP address, is deliberate: many civil servants sign in from one
+# office address, and locking an address would lock out a whole department at once.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# A locked-out sign-in answers the GOV.UK sign-in page with the lockout message, status 429.
+AXES_LOCKOUT_CALLABLE = "perfplat.manage.views.locked_out"
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -178,6 +220,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "perfplat.manage.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -186,6 +229,36 @@ X_FRAME_OPTIONS = "DENY"
 PERFPLAT_MAX_BODY_BYTES = env_int("PERFPLAT_MAX_BODY_BYTES", 50 * 1024 * 1024)
 # Cache-Control max-age of a data set's read API responses when it sets none of its own.
 PERFPLAT_DEFAULT_CACHE_MAX_AGE = env_int("PERFPLAT_DEFAULT_CACHE_MAX_AGE", 60)
+# Public pages: Cache-Control max-age of pages and their CSV/JSON twins, and how long cached
+# query results are kept (their keys hold data set versions, so they never go stale; this only
+# bounds memory).
+PERFPLAT_PAGE_CACHE_MAX_AGE = env_int("PERFPLAT_PAGE_CACHE_MAX_AGE", 60)
+PERFPLAT_PUBLIC_CACHE = "default"
+PERFPLAT_PUBLIC_CACHE_SECONDS = env_int("PERFPLAT_PUBLIC_CACHE_SECONDS", 24 * 3600)
+# Spreadsheet uploads: the largest file accepted, and the size (bytes or rows) above which a
+# file is checked and committed by the background worker instead of in the request.
+PERFPLAT_MAX_UPLOAD_BYTES = env_int("PERFPLAT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+PERFPLAT_UPLOAD_BACKGROUND_BYTES = env_int("PERFPLAT_UPLOAD_BACKGROUND_BYTES", 1024 * 1024)
+PERFPLAT_UPLOAD_BACKGROUND_ROWS = env_int("PERFPLAT_UPLOAD_BACKGROUND_ROWS", 5000)
+
+# Collectors (perfplat.collectors): each pull gives up after this many seconds, and stops
+# reading a response at this many bytes. Addresses on private networks and this machine are
+# refused (server-side request forgery) unless PERFPLAT_COLLECTORS_ALLOW_PRIVATE is true.
+PERFPLAT_COLLECTOR_TIMEOUT = float(os.environ.get("PERFPLAT_COLLECTOR_TIMEOUT", "10"))
+PERFPLAT_COLLECTOR_MAX_BYTES = env_int("PERFPLAT_COLLECTOR_MAX_BYTES", 10 * 1024 * 1024)
+PERFPLAT_COLLECTORS_ALLOW_PRIVATE = env_bool("PERFPLAT_COLLECTORS_ALLOW_PRIVATE", False)
+# The scheduler: a failed job is tried again after 30 s, 60 s, 120 s, ... up to this many
+# seconds; the freshness check runs this often.
+PERFPLAT_RETRY_BASE_SECONDS = env_int("PERFPLAT_RETRY_BASE_SECONDS", 30)
+PERFPLAT_RETRY_MAX_SECONDS = env_int("PERFPLAT_RETRY_MAX_SECONDS", 15 * 60)
+PERFPLAT_FRESHNESS_CHECK_SECONDS = env_int("PERFPLAT_FRESHNESS_CHECK_SECONDS", 60)
+# Where people reach the platform: the links in notification emails start with it.
+PERFPLAT_BASE_URL = os.environ.get("PERFPLAT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# GOV.UK Notify, for EMAIL_BACKEND=perfplat.notifications.backends.NotifyEmailBackend: an API
+# key, and an email template whose subject is ((subject)) and whose body is ((body)).
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+NOTIFY_TEMPLATE_ID = os.environ.get("NOTIFY_TEMPLATE_ID", "")
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
 
 LOGGING = {
     "version": 1,

@@ -1,15 +1,26 @@
 """perfplat's URLs. The catch-all comes last: unknown URLs answer a JSON 404 to programs and the
 GOV.UK "Page not found" page to browsers (perfplat.frontend.views.not_found)."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from perfplat.api import api
 from perfplat.datasets import views as data
 from perfplat.frontend import views as frontend
 
 urlpatterns = [
-    path("", frontend.home, name="home"),
+    # The public pages (perfplat.public): "/", /services, /organisations, /compare.
+    path("", include("perfplat.public.urls")),
     path("api/", api.urls),
+    path("manage", RedirectView.as_view(url="/manage/")),
+    # Spreadsheet uploads (perfplat.uploads), before the other management pages.
+    path("manage/data-sets/<int:data_set_id>/uploads/", include("perfplat.uploads.urls")),
+    # Collectors (perfplat.collectors) and the emails sent (perfplat.notifications).
+    path("manage/data-sets/<int:data_set_id>/collectors/", include("perfplat.collectors.urls")),
+    path("manage/notifications", include("perfplat.notifications.urls")),
+    # The dashboard editor, publishing, assessments and readiness (perfplat.publishing).
+    path("manage/", include("perfplat.publishing.urls")),
+    path("manage/", include("perfplat.manage.urls")),
     path("data/<str:data_group>/<str:data_type>", data.data_set_view, name="data-set"),
     path(
         "data/<str:data_group>/<str:data_type>/<path:record_id>",

@@ -22,7 +22,8 @@ ACTORS = [
     "other_admin",  # of "health"
     "other_editor",  # of "health"
 ]
-SIGNED_IN = set(ACTORS) - {"anonymous"}
+EVERYONE = set(ACTORS)
+SIGNED_IN = EVERYONE - {"anonymous"}
 TRANSPORT_WORKERS = {"platform_admin", "org_admin", "editor"}
 TRANSPORT_ADMINS = {"platform_admin", "org_admin"}
 ADMINS = {"platform_admin", "org_admin", "other_admin"}
@@ -53,6 +54,188 @@ EXPECTED = {
     ("POST", "api/users"): TRANSPORT_ADMINS,
     ("GET", "api/users/<user_id>"): {"platform_admin", "org_admin", "agency_editor"},
     ("PATCH", "api/users/<user_id>"): {"platform_admin", "org_admin", "agency_editor"},
+    # the public KPI API: open to everyone, signed in or not (road-tax is public: it is live
+    # and has a published data set)
+    ("GET", "api/services/<service>/kpis"): set(ACTORS),
+    ("GET", "api/organisations/<organisation>/kpis"): set(ACTORS),
+    ("GET", "api/kpis"): set(ACTORS),
+    # the metric catalogue and the support check
+    ("GET", "api/services/<service>/metrics"): TRANSPORT_WORKERS,
+    ("POST", "api/services/<service>/metrics"): TRANSPORT_WORKERS,
+    ("GET", "api/metrics/<metric_id>"): TRANSPORT_WORKERS,
+    ("PATCH", "api/metrics/<metric_id>"): TRANSPORT_WORKERS,
+    ("DELETE", "api/metrics/<metric_id>"): TRANSPORT_WORKERS,
+    ("POST", "api/services/<service>/support-check"): TRANSPORT_WORKERS,
+    # the management pages: a refusal is a 403 page, or the sign-in page for anonymous visitors;
+    # a POST sends no fields, so an allowed form answers with its errors
+    ("GET", "manage/"): SIGNED_IN,
+    ("GET", "manage/sign-in"): EVERYONE,
+    ("POST", "manage/sign-in"): EVERYONE,
+    ("POST", "manage/sign-out"): EVERYONE,
+    ("GET", "manage/password"): SIGNED_IN,
+    ("POST", "manage/password"): SIGNED_IN,
+    ("GET", "manage/password/done"): SIGNED_IN,
+    ("GET", "manage/password-reset"): EVERYONE,
+    ("POST", "manage/password-reset"): EVERYONE,
+    ("GET", "manage/password-reset/sent"): EVERYONE,
+    ("GET", "manage/reset/<uidb64>/<token>/"): EVERYONE,
+    ("POST", "manage/reset/<uidb64>/<token>/"): EVERYONE,
+    ("GET", "manage/reset/done"): EVERYONE,
+    ("GET", "manage/organisations"): SIGNED_IN,
+    # admins may add bodies under theirs (platform admins: departments too)
+    ("GET", "manage/organisations/new"): ADMINS,
+    ("POST", "manage/organisations/new"): ADMINS,
+    ("GET", "manage/organisations/<organisation>"): TRANSPORT_WORKERS,
+    ("GET", "manage/organisations/<organisation>/edit"): TRANSPORT_ADMINS,
+    ("POST", "manage/organisations/<organisation>/edit"): TRANSPORT_ADMINS,
+    # everyone with an organisation may register services in it
+    ("GET", "manage/services/new"): SIGNED_IN,
+    ("POST", "manage/services/new"): SIGNED_IN,
+    ("GET", "manage/services/<service>"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/edit"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/edit"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/data-sets/new"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/data-sets/new"): TRANSPORT_WORKERS,
+    ("GET", "manage/data-sets/<int:data_set_id>"): TRANSPORT_WORKERS,
+    ("GET", "manage/data-sets/<int:data_set_id>/edit"): TRANSPORT_WORKERS,
+    ("POST", "manage/data-sets/<int:data_set_id>/edit"): TRANSPORT_WORKERS,
+    ("GET", "manage/data-sets/<int:data_set_id>/rotate-token"): TRANSPORT_WORKERS,
+    ("POST", "manage/data-sets/<int:data_set_id>/rotate-token"): TRANSPORT_WORKERS,
+    ("GET", "manage/data-sets/<int:data_set_id>/empty"): TRANSPORT_WORKERS,
+    ("POST", "manage/data-sets/<int:data_set_id>/empty"): TRANSPORT_WORKERS,
+    ("GET", "manage/users"): ADMINS,
+    ("GET", "manage/users/new"): ADMINS,
+    ("POST", "manage/users/new"): ADMINS,
+    # the agency editor's own page, and the admins over the agency
+    ("GET", "manage/users/<int:user_id>/edit"): {"platform_admin", "org_admin", "agency_editor"},
+    ("POST", "manage/users/<int:user_id>/edit"): {"platform_admin", "org_admin", "agency_editor"},
+    ("GET", "manage/tokens"): SIGNED_IN,
+    ("POST", "manage/tokens"): SIGNED_IN,
+    # the token is the agency editor's: theirs to revoke, or an admin's over the agency
+    ("POST", "manage/tokens/<int:token_id>/revoke"): {
+        "platform_admin",
+        "org_admin",
+        "agency_editor",
+    },
+    ("GET", "manage/audit"): ADMINS,
+    # spreadsheet uploads (perfplat.uploads): whoever manages the data set. The sample upload
+    # (upload_id) is a checked, error-free upload to road-tax's data set; a second commit of it
+    # is a 409, which is allowed, not refused.
+    ("GET", "manage/data-sets/<int:data_set_id>/uploads/"): TRANSPORT_WORKERS,
+    ("GET", "manage/data-sets/<int:data_set_id>/uploads/new"): TRANSPORT_WORKERS,
+    ("POST", "manage/data-sets/<int:data_set_id>/uploads/new"): TRANSPORT_WORKERS,
+    ("GET", "manage/data-sets/<int:data_set_id>/uploads/<int:upload_id>"): TRANSPORT_WORKERS,
+    ("POST", "manage/data-sets/<int:data_set_id>/uploads/<int:upload_id>"): TRANSPORT_WORKERS,
+    ("POST", "manage/data-sets/<int:data_set_id>/uploads/<int:upload_id>/commit"): (
+        TRANSPORT_WORKERS
+    ),
+    ("GET", "api/data-sets/<data_set_id>/uploads"): TRANSPORT_WORKERS,
+    ("POST", "api/data-sets/<data_set_id>/uploads"): TRANSPORT_WORKERS,
+    ("GET", "api/data-sets/<data_set_id>/uploads/<upload_id>"): TRANSPORT_WORKERS,
+    ("POST", "api/data-sets/<data_set_id>/uploads/<upload_id>/commit"): TRANSPORT_WORKERS,
+    # the dashboard editor, publishing, assessments and readiness (perfplat.publishing):
+    # editors and admins of transport edit and submit road-tax's dashboard; its admins publish,
+    # send back, unpublish and record assessments. A transition in the wrong state (say,
+    # publishing with nothing in review) is a 409 or a message on the editor: allowed, not
+    # refused. The sample snapshot (snapshot_id) is an assessment of road-tax.
+    ("GET", "manage/services/<service>/dashboard"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/dashboard/start"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/dashboard/details"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/dashboard/details"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/dashboard/modules/new"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/dashboard/modules/new"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/dashboard/modules/new/<kind>"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/dashboard/modules/new/<kind>"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/dashboard/modules/<int:number>"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/dashboard/modules/<int:number>"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/dashboard/modules/<int:number>/move"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/dashboard/modules/<int:number>/remove"): (TRANSPORT_WORKERS),
+    ("POST", "manage/services/<service>/dashboard/modules/<int:number>/remove"): (
+        TRANSPORT_WORKERS
+    ),
+    ("GET", "manage/services/<service>/dashboard/preview"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/dashboard/submit"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/dashboard/send-back"): TRANSPORT_ADMINS,
+    ("POST", "manage/services/<service>/dashboard/send-back"): TRANSPORT_ADMINS,
+    ("POST", "manage/services/<service>/dashboard/publish"): TRANSPORT_ADMINS,
+    ("GET", "manage/services/<service>/dashboard/unpublish"): TRANSPORT_ADMINS,
+    ("POST", "manage/services/<service>/dashboard/unpublish"): TRANSPORT_ADMINS,
+    ("GET", "manage/services/<service>/dashboard/versions"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/dashboard/compare"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/assessments"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/assessments/new"): TRANSPORT_ADMINS,
+    ("POST", "manage/services/<service>/assessments/new"): TRANSPORT_ADMINS,
+    ("GET", "manage/assessments/<int:snapshot_id>"): TRANSPORT_WORKERS,
+    ("GET", "manage/assessments/<int:snapshot_id>/evolution"): TRANSPORT_WORKERS,
+    ("POST", "manage/assessments/<int:snapshot_id>/evolution"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/readiness"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/readiness/print"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/readiness/check-metrics"): TRANSPORT_WORKERS,
+    ("GET", "manage/organisations/<organisation>/readiness"): TRANSPORT_WORKERS,
+    ("GET", "api/services/<service>/dashboard"): TRANSPORT_WORKERS,
+    ("GET", "api/services/<service>/dashboard/draft"): TRANSPORT_WORKERS,
+    ("PUT", "api/services/<service>/dashboard/draft"): TRANSPORT_WORKERS,
+    ("POST", "api/services/<service>/dashboard/submit"): TRANSPORT_WORKERS,
+    ("POST", "api/services/<service>/dashboard/send-back"): TRANSPORT_ADMINS,
+    ("POST", "api/services/<service>/dashboard/publish"): TRANSPORT_ADMINS,
+    ("POST", "api/services/<service>/dashboard/unpublish"): TRANSPORT_ADMINS,
+    ("GET", "api/services/<service>/dashboard/versions"): TRANSPORT_WORKERS,
+    ("GET", "api/services/<service>/dashboard/versions/<number>"): TRANSPORT_WORKERS,
+    ("GET", "api/services/<service>/dashboard/compare"): TRANSPORT_WORKERS,
+    ("GET", "api/services/<service>/assessments"): TRANSPORT_WORKERS,
+    ("POST", "api/services/<service>/assessments"): TRANSPORT_ADMINS,
+    ("GET", "api/assessments/<snapshot_id>"): TRANSPORT_WORKERS,
+    ("PATCH", "api/assessments/<snapshot_id>"): TRANSPORT_WORKERS,
+    ("GET", "api/services/<service>/readiness"): TRANSPORT_WORKERS,
+    ("GET", "api/organisations/<organisation>/readiness"): TRANSPORT_WORKERS,
+    # collectors (perfplat.collectors): whoever manages the data set. Each request gets a fresh
+    # collector of road-tax's data set (collector_id; a DELETE removes it) with one run
+    # (run_id); its address is refused as private before anything is fetched.
+    ("GET", "manage/data-sets/<int:data_set_id>/collectors/"): TRANSPORT_WORKERS,
+    ("GET", "manage/data-sets/<int:data_set_id>/collectors/new"): TRANSPORT_WORKERS,
+    ("POST", "manage/data-sets/<int:data_set_id>/collectors/new"): TRANSPORT_WORKERS,
+    ("GET", "manage/data-sets/<int:data_set_id>/collectors/<int:collector_id>"): (
+        TRANSPORT_WORKERS
+    ),
+    ("GET", "manage/data-sets/<int:data_set_id>/collectors/<int:collector_id>/edit"): (
+        TRANSPORT_WORKERS
+    ),
+    ("POST", "manage/data-sets/<int:data_set_id>/collectors/<int:collector_id>/edit"): (
+        TRANSPORT_WORKERS
+    ),
+    ("POST", "manage/data-sets/<int:data_set_id>/collectors/<int:collector_id>/run"): (
+        TRANSPORT_WORKERS
+    ),
+    ("POST", "manage/data-sets/<int:data_set_id>/collectors/<int:collector_id>/dry-run"): (
+        TRANSPORT_WORKERS
+    ),
+    ("POST", "manage/data-sets/<int:data_set_id>/collectors/<int:collector_id>/pause"): (
+        TRANSPORT_WORKERS
+    ),
+    ("POST", "manage/data-sets/<int:data_set_id>/collectors/<int:collector_id>/resume"): (
+        TRANSPORT_WORKERS
+    ),
+    ("GET", "manage/data-sets/<int:data_set_id>/collectors/<int:collector_id>/delete"): (
+        TRANSPORT_WORKERS
+    ),
+    ("POST", "manage/data-sets/<int:data_set_id>/collectors/<int:collector_id>/delete"): (
+        TRANSPORT_WORKERS
+    ),
+    (
+        "GET",
+        "manage/data-sets/<int:data_set_id>/collectors/<int:collector_id>/runs/<int:run_id>",
+    ): TRANSPORT_WORKERS,
+    ("GET", "api/data-sets/<data_set_id>/collectors"): TRANSPORT_WORKERS,
+    ("POST", "api/data-sets/<data_set_id>/collectors"): TRANSPORT_WORKERS,
+    ("GET", "api/data-sets/<data_set_id>/collectors/<collector_id>"): TRANSPORT_WORKERS,
+    ("PATCH", "api/data-sets/<data_set_id>/collectors/<collector_id>"): TRANSPORT_WORKERS,
+    ("DELETE", "api/data-sets/<data_set_id>/collectors/<collector_id>"): TRANSPORT_WORKERS,
+    ("POST", "api/data-sets/<data_set_id>/collectors/<collector_id>/run"): TRANSPORT_WORKERS,
+    ("POST", "api/data-sets/<data_set_id>/collectors/<collector_id>/dry-run"): (TRANSPORT_WORKERS),
+    ("GET", "api/data-sets/<data_set_id>/collectors/<collector_id>/runs"): TRANSPORT_WORKERS,
+    # the emails sent to the signed-in person (perfplat.notifications)
+    ("GET", "manage/notifications"): SIGNED_IN,
+    ("GET", "api/notifications"): SIGNED_IN,
 }
 
 BODIES = {
@@ -73,6 +256,27 @@ BODIES = {
         "organisation": "licensing",
     },
     ("PATCH", "api/users/<user_id>"): {"name": "Renamed"},
+    ("POST", "api/services/<service>/metrics"): {"slug": "new-metric", "name": "New metric"},
+    ("PATCH", "api/metrics/<metric_id>"): {"rationale": "To see demand"},
+    ("POST", "api/services/<service>/support-check"): {"metrics": [{"name": "Volume"}]},
+    # perfplat.publishing
+    ("PUT", "api/services/<service>/dashboard/draft"): {
+        "audience": "Drivers",
+        "modules": [{"kind": "text", "title": "About", "text": "Hello"}],
+    },
+    ("POST", "api/services/<service>/dashboard/send-back"): {"comment": "Add the costs"},
+    ("POST", "api/services/<service>/assessments"): {
+        "phase": "live",
+        "assessed_on": "2025-01-31",
+        "outcome": "met",
+    },
+    ("PATCH", "api/assessments/<snapshot_id>"): {"evolution": "More people apply online"},
+    # perfplat.collectors
+    ("POST", "api/data-sets/<data_set_id>/collectors"): {
+        "name": "Export",
+        "url": "https://example.org/data.csv",
+    },
+    ("PATCH", "api/data-sets/<data_set_id>/collectors/<collector_id>"): {"paused": True},
 }
 
 # A sample value for each URL argument, and the kind of object it names.
@@ -82,9 +286,76 @@ ARGUMENTS = {
     "data_set_id": ("data_set", lambda world: world.data_set.pk),
     "user_id": ("user", lambda world: world.agency_editor.pk),
     "token_id": ("personal_token", lambda world: world.personal_token_id),
+    "metric_id": ("metric", lambda world: world.metric_id),
+    # spreadsheet uploads (perfplat.uploads)
+    "upload_id": ("upload", lambda world: _sample_upload_id(world)),
+    # perfplat.publishing: a kind of module, a module's (or version's) number, a snapshot
+    "kind": (None, lambda world: "text"),
+    "number": (None, lambda world: 1),
+    "snapshot_id": ("snapshot", lambda world: _sample_snapshot_id(world)),
+    # perfplat.collectors: a fresh collector for each request, and a run of it
+    "collector_id": ("collector", lambda world: _sample_collector_id(world)),
+    "run_id": ("collector run", lambda world: _sample_run_id(world)),
     "uidb64": (None, lambda world: "MQ"),
     "token": (None, lambda world: "set-password"),
 }
+
+
+def _sample_upload_id(world) -> int:
+    """A checked upload without errors to road-tax's data set, made once per world."""
+    if not hasattr(world, "upload_id"):
+        from perfplat.uploads.services import receive
+
+        upload = receive(world.data_set, b"Date,Count\n2024-01-01,3\n", "sample.csv")
+        world.upload_id = upload.pk
+    return world.upload_id
+
+
+def _sample_snapshot_id(world) -> int:
+    """An assessment of road-tax, recorded once per world."""
+    if not hasattr(world, "snapshot_id"):
+        from perfplat.publishing.assessments import record_assessment
+
+        taken = record_assessment(
+            None, world.service, phase="live", assessed_on="2025-01-31", outcome="met"
+        )
+        world.snapshot_id = taken.pk
+    return world.snapshot_id
+
+
+def _sample_collector_id(world) -> int:
+    """A new collector of road-tax's data set. Its address is on this machine, which
+    collectors refuse to fetch (the tests do not allow private addresses): a run fails at
+    once, without any network."""
+    from perfplat.collectors.services import create_collector
+
+    collector = create_collector(
+        None,
+        world.data_set,
+        allow_private=True,
+        name="Sample",
+        url="http://127.0.0.1:9/data.csv",
+    )
+    world.collector_id = collector.pk
+    return collector.pk
+
+
+def _sample_run_id(world) -> int:
+    """A recorded run of the collector the same URL names."""
+    from django.utils import timezone
+
+    from perfplat.collectors.models import CollectorRun
+
+    now = timezone.now()
+    run = CollectorRun.objects.create(
+        collector_id=world.collector_id,
+        trigger=CollectorRun.MANUAL,
+        outcome=CollectorRun.FAILED,
+        started_at=now,
+        finished_at=now,
+        error="The server answered 500 Internal Server Error",
+    )
+    return run.pk
 
 
 def _patterns(resolver, prefix=""):
@@ -193,6 +464,7 @@ def outcome(response, is_api) -> str:
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)
 def test_each_kind_of_user_is_allowed_or_refused(endpoint, world):
     from perfplat.accounts.services import issue_personal_token
+    from perfplat.metrics.models import Metric
 
     route, method, view = endpoint
     expected = EXPECTED.get((method, route))
@@ -205,7 +477,11 @@ def test_each_kind_of_user_is_allowed_or_refused(endpoint, world):
     for actor in ACTORS:
         # Each actor gets fresh objects' state only as far as needed: the world is shared,
         # but no request here can delete the objects the URLs name.
+        # Objects a request may delete are made afresh for each user.
         world.personal_token_id = issue_personal_token(None, world.agency_editor, "matrix")[0].pk
+        world.metric_id = Metric.objects.create(
+            service=world.service, slug=f"metric-for-{actor}", name="A metric"
+        ).pk
         client = Client()
         if actor != "anonymous":
             client.force_login(getattr(world, actor))

@@ -316,7 +316,7 @@ def test_demo_is_idempotent(db, capsys):
     assert out.splitlines()[-1] == (
         "Demo data loaded. Sign in at /manage/ as admin@perfplat.example (perfplat-demo-2026)."
     )
-    assert (first, Record.objects.count()) == (3412, 3412)
+    assert first == Record.objects.count() > 4000
     assert DataSet.objects.values("data_group").distinct().count() == 12
     assert (Organisation.objects.count(), Service.objects.count(), User.objects.count()) == (
         15,
@@ -345,7 +345,9 @@ def test_demo_registry_has_departments_with_agencies_and_services_in_every_phase
     assert all(ds.service.slug == ds.data_group for ds in DataSet.objects.all())
 
 
-def test_demo_loads_a_year_of_weekly_transactions_by_channel(db, capsys):
+def test_demo_loads_over_a_year_of_weekly_transactions_by_channel(db, capsys):
+    from datetime import UTC, datetime
+
     run(capsys, "demo")
     ds = DataSet.objects.get(data_group="vehicle-tax", data_type="transactions-by-channel")
     records = [
@@ -353,13 +355,16 @@ def test_demo_loads_a_year_of_weekly_transactions_by_channel(db, capsys):
     ]
     weeks = sorted({record["_timestamp"] for record in records})
     monday = parse_datetime("2024-01-01T00:00:00Z")
-    assert len(weeks) == 52
+    # Fifteen whole months of weeks: enough for every change from a year earlier.
+    assert 64 <= len(weeks) <= 70
     assert all((week - monday) % WEEK == 0 for week in weeks)
-    assert [b - a for a, b in zip(weeks, weeks[1:], strict=False)] == [WEEK] * 51
+    assert [b - a for a, b in zip(weeks, weeks[1:], strict=False)] == [WEEK] * (len(weeks) - 1)
     assert weeks[-1] < time.time() <= weeks[-1] + 2 * WEEK
+    # The first week is the first Monday of its month: no month is half there.
+    assert datetime.fromtimestamp(weeks[0], UTC).day <= 7
     assert sorted({record["channel"] for record in records}) == ["digital", "paper", "phone"]
     for channel in ("digital", "paper", "phone"):
-        assert sum(record["channel"] == channel for record in records) == 52
+        assert sum(record["channel"] == channel for record in records) == len(weeks)
     assert all(record["period"] == "week" and record["count"] > 0 for record in records)
 
 

@@ -32,6 +32,11 @@ SERVICE_FIELDS = (
 )
 
 
+# Slugs that name pages of their own (/manage/services/new), so no service or organisation
+# may take them.
+RESERVED_SLUGS = {"new", "edit"}
+
+
 def _slug(value, field: str = "slug") -> str:
     if not isinstance(value, str) or not SLUG.fullmatch(value):
         raise InvalidRequest(
@@ -39,6 +44,8 @@ def _slug(value, field: str = "slug") -> str:
             "starting and ending with a letter or digit",
             field=field,
         )
+    if value in RESERVED_SLUGS:
+        raise InvalidRequest(f"The slug {value!r} is reserved: choose another", field=field)
     return value
 
 
@@ -292,3 +299,16 @@ def organisations_visible_to(user):
     if user.role == user.ORG_ADMIN:
         return organisations.filter(pk__in=organisation_ids_managed(user))
     return organisations.filter(pk=user.organisation_id)
+
+
+def public_services():
+    """The services anyone may see: those whose dashboard is published. The KPI API and the
+    public pages only ever ask this function, so nothing of an unpublished service leaks."""
+    from django.db.models import Exists, OuterRef
+
+    from perfplat.dashboards.models import DashboardVersion
+
+    published = DashboardVersion.objects.filter(
+        dashboard__service=OuterRef("pk"), state=DashboardVersion.PUBLISHED
+    )
+    return Service.objects.filter(Exists(published))

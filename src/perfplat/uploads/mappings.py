@@ -36,7 +36,11 @@ def field_plan(data_set: DataSet) -> FieldPlan:
         needed = tuple(
             spec.name for spec in data_set_type.fields if spec.required and spec.default is None
         )
-        return FieldPlan(fields, kinds, (TIMESTAMP, *needed, *auto_ids), free_form=False)
+        # A field the type fills in when missing (cost's channel: all) needs no column, even
+        # when it identifies the record.
+        defaulted = {spec.name for spec in data_set_type.fields if spec.default is not None}
+        identifying = tuple(name for name in auto_ids if name not in defaulted)
+        return FieldPlan(fields, kinds, (TIMESTAMP, *needed, *identifying), free_form=False)
     known = tuple(data_set.field_types or {})
     # A free-form field that has only ever held numbers takes "1,234" in a CSV as a number.
     kinds = {

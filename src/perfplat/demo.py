@@ -1,7 +1,9 @@
 """Realistic demo data: services sending a year of weekly performance data.
 
 Idempotent: data sets are created once and records carry auto_ids, so loading again replaces
-records instead of adding copies. Everything is written through the same write path as the API.
+records instead of adding copies. Everything is written through the same write path as the API;
+a few data sets arrive as spreadsheet uploads instead (UPLOADED), so their metrics show manual
+or mixed.
 """
 
 import random
@@ -269,6 +271,18 @@ DEMO_USERS = [
 
 CHANNELS = ("digital", "phone", "paper")
 
+# Data sets a team sends as spreadsheets, uploaded by the DVLA's demo editor through the real
+# upload path (perfplat.uploads): "manual" for all their data, "mixed" for the latest weeks only
+# (the rest arrives through the API). Every other data set is automatic.
+UPLOADED = {
+    ("vehicle-tax", "cost"): "manual",
+    ("driving-licence-renewal", "cost"): "manual",
+    ("vehicle-tax", "user-satisfaction"): "mixed",
+    ("driving-licence-renewal", "user-satisfaction"): "mixed",
+}
+UPLOADER = "dvla-editor@perfplat.example"
+RECENT_WEEKS = 13
+
 
 def _weeks(now: int) -> list[int]:
     """Every complete week that starts in the last MONTHS months (and the current one): whole
@@ -379,6 +393,54 @@ BUILDERS = {
     "user-satisfaction": satisfaction,
     "completion": completion,
 }
+
+
+def _cell(name: str, value) -> str:
+    if name == "amount":
+        return f"£{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _spreadsheet(records: list[dict]) -> bytes:
+    """Records as a team's CSV export: UK dates, pounds and thousands separators."""
+    import csv
+    import io
+    from datetime import datetime
+
+    fields = [name for name in records[0] if name != "_timestamp"]
+    rows = [["Period starting", *(name.replace("_", " ").capitalize() for name in fields)]]
+    for record in records:
+        day = datetime.fromisoformat(record["_timestamp"]).strftime("%d/%m/%Y")
+        cells = [_cell(name, record[name]) for name in fields]
+        rows.append([day, *cells])
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\r\n").writerows(rows)
+    return text.getvalue().encode()
+
+
+def _upload(data_set, records: list[dict], uploader) -> int:
+    """Upload the records as a spreadsheet and commit it, unless the same file is already the
+    data set's last committed upload (loading the demo again uploads nothing new)."""
+    from perfplat.uploads.models import Upload
+    from perfplat.uploads.services import receive
+
+    content = _spreadsheet(records)
+    last = (
+        Upload.objects.filter(data_set=data_set, status=Upload.COMMITTED)
+        .values_list("content", flat=True)
+        .first()
+    )
+    if last is not None and bytes(last) == content:
+        return len(records)
+    upload = receive(
+        data_set,
+        content,
+        f"{data_set.data_type}.csv",
+        actor=uploader,
+        commit=True,
+        background=False,
+    )
+    return upload.stored_count or 0
 
 
 def _demo_data_set(service, data_type: str) -> DataSet:
@@ -547,6 +609,7 @@ def load_demo(now: int | None = None):
     """Create the demo registry and data sets and write their records; yields progress."""
     now = now or int(time.time())
     services = load_registry()
+    uploader = User.objects.get(email=UPLOADER)
     yield f"Registry: {len(ORGANISATIONS)} organisations, {len(services)} services."
     for demo in SERVICES:
         # The same service always gets the same numbers.
@@ -556,9 +619,17 @@ def load_demo(now: int | None = None):
             if data_type in demo.missing:
                 continue
             data_set = _demo_data_set(services[demo.slug], data_type)
-            token = DataSetToken.objects.filter(data_set=data_set, revoked_at=None).first()
-            source = WriteSource(WriteBatch.API, token_id=token.pk if token else None)
-            written += write_records(data_set, build(demo, rng, now), source)
+            records = build(demo, rng, now)
+            uploaded = UPLOADED.get((demo.slug, data_type))
+            if uploaded:
+                # A spreadsheet of all the records (manual), or of the latest weeks (mixed).
+                cut = len(records) - RECENT_WEEKS if uploaded == "mixed" else 0
+                written += _upload(data_set, records[cut:], uploader)
+                records = records[:cut]
+            if records:
+                token = DataSetToken.objects.filter(data_set=data_set, revoked_at=None).first()
+                source = WriteSource(WriteBatch.API, token_id=token.pk if token else None)
+                written += write_records(data_set, records, source)
         _catalogue(services[demo.slug])
         if published_version(services[demo.slug]) is None:
             publish_directly(services[demo.slug])

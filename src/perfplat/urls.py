@@ -20,6 +20,8 @@ urlpatterns = [
     path("manage/notifications", include("perfplat.notifications.urls")),
     # The dashboard editor, publishing, assessments and readiness (perfplat.publishing).
     path("manage/", include("perfplat.publishing.urls")),
+    # The metric catalogue and the support check (perfplat.metrics).
+    path("manage/", include("perfplat.metrics.urls")),
     path("manage/", include("perfplat.manage.urls")),
     path("data/<str:data_group>/<str:data_type>", data.data_set_view, name="data-set"),
     path(

@@ -168,6 +168,26 @@ def test_an_editor_adds_a_metric_with_its_rationale(client, world):
     assert AuditEntry.objects.filter(action="metric.create", service=world.service).count() == 1
 
 
+def test_a_planned_metric_keeps_the_period_its_data_will_be_recorded_in(client, world):
+    token = world.token(world.editor)
+    payload = {"slug": "x", "name": "X", "planned_type": "cost", "planned_data_period": "week"}
+    response = call(client, "POST", "/api/services/road-tax/metrics", token, payload)
+    assert response.status_code == 201, response.content
+    assert body(response)["planned_data_period"] == "week"
+    response = call(
+        client,
+        "PATCH",
+        f"/api/metrics/{body(response)['id']}",
+        token,
+        {"planned_data_period": "fortnight"},
+    )
+    assert response.status_code == 400
+    assert body(response)["message"] == (
+        "The data period must be one of hour, day, week, month, quarter, year, or empty when "
+        "not known"
+    )
+
+
 def test_a_metric_cannot_use_another_services_data_set(client, world):
     response = call(
         client,

@@ -133,6 +133,21 @@ EXPECTED = {
     ("POST", "api/data-sets/<data_set_id>/uploads"): TRANSPORT_WORKERS,
     ("GET", "api/data-sets/<data_set_id>/uploads/<upload_id>"): TRANSPORT_WORKERS,
     ("POST", "api/data-sets/<data_set_id>/uploads/<upload_id>/commit"): TRANSPORT_WORKERS,
+    # the metric catalogue pages and the support check (perfplat.metrics): whoever works on
+    # road-tax. Checking is a dry run that changes nothing. Without a checked plan in the
+    # session, the results page and saving lead back to the check page (allowed, not
+    # refused); a POST of the delete page removes the metric made for each user.
+    ("GET", "manage/services/<service>/metrics"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/metrics/new"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/metrics/new"): TRANSPORT_WORKERS,
+    ("GET", "manage/metrics/<int:metric_id>/edit"): TRANSPORT_WORKERS,
+    ("POST", "manage/metrics/<int:metric_id>/edit"): TRANSPORT_WORKERS,
+    ("GET", "manage/metrics/<int:metric_id>/delete"): TRANSPORT_WORKERS,
+    ("POST", "manage/metrics/<int:metric_id>/delete"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/metrics/check"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/metrics/check"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/metrics/check/results"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/metrics/check/save"): TRANSPORT_WORKERS,
     # the dashboard editor, publishing, assessments and readiness (perfplat.publishing):
     # editors and admins of transport edit and submit road-tax's dashboard; its admins publish,
     # send back, unpublish and record assessments. A transition in the wrong state (say,

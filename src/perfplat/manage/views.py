@@ -423,6 +423,15 @@ def service(request, service):
     if allowed(user, "organisation.view", organisation):
         organisation = _link(reverse("organisation", args=[organisation.slug]), organisation)
     start_page = service.start_page_url
+    data_sets_of_service = list(
+        service.data_sets.annotate(record_count=Count("record")).order_by("data_type")
+    )
+    metrics = list(service.metrics.select_related("data_set"))
+    # How each data set's data arrived, in one query; a metric's source is its data set's
+    # (always one of the service's own).
+    sources = data_sets.sources_of(data_sets_of_service) if data_sets_of_service else {}
+    for data_set in data_sets_of_service:
+        data_set.source = sources[data_set.pk]
     return render(
         request,
         "manage/service.html",
@@ -444,7 +453,10 @@ def service(request, service):
                 ("Next assessment", _day(service.next_assessment_date)),
             ),
             "phase_changes": service.phase_changes.select_related("changed_by"),
-            "data_sets": service.data_sets.annotate(record_count=Count("record")),
+            "data_sets": data_sets_of_service,
+            "metrics": [
+                (metric, sources.get(metric.data_set_id, data_sets.NO_DATA)) for metric in metrics
+            ],
             "can_edit": allowed(user, "service.edit", service),
             "can_manage_data_sets": allowed(user, "data_set.manage", service),
             "breadcrumbs": [MANAGE],
@@ -586,6 +598,12 @@ def data_set(request, data_set_id):
                     format_html('<code class="app-token">{}</code>', _write_url(request, data_set)),
                 ),
                 ("Records", data_set.record_set.count()),
+                (
+                    "Source",
+                    render_to_string(
+                        "manage/_source_tag.html", {"source": data_sets.source_of(data_set)}
+                    ),
+                ),
                 (
                     "Last write",
                     format_date(timezone.localtime(last_write), "j F Y, H:i")

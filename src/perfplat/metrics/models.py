@@ -39,6 +39,10 @@ class Metric(models.Model):
     kpi = models.CharField(max_length=30, choices=KPIS, blank=True)
     planned_type = models.CharField(max_length=50, blank=True)
     planned_fields = models.JSONField(default=list, blank=True)
+    # The period the planned data will be recorded in (week, month, ...); "" when unknown.
+    planned_data_period = models.CharField(
+        max_length=10, blank=True, choices=[(p, p) for p in PERIODS]
+    )
     # The last support check's verdict ("" until checked).
     support = models.CharField(
         max_length=20,

@@ -16,6 +16,7 @@ class MetricOut(Schema):
     kpi: str
     planned_type: str
     planned_fields: list[str]
+    planned_data_period: str
     support: str
     support_problems: list[str]
     source: str
@@ -37,6 +38,7 @@ class MetricIn(Schema):
     kpi: str = ""
     planned_type: str = ""
     planned_fields: list[str] = []
+    planned_data_period: str = ""
 
 
 class MetricPatch(Schema):
@@ -51,6 +53,7 @@ class MetricPatch(Schema):
     kpi: str | None = None
     planned_type: str | None = None
     planned_fields: list[str] | None = None
+    planned_data_period: str | None = None
 
 
 class PlannedMetricIn(Schema):

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from perfplat.accounts.permissions import check
 from perfplat.audit.services import record, snapshot
@@ -35,6 +36,7 @@ METRIC_FIELDS = [
     "kpi",
     "planned_type",
     "planned_fields",
+    "planned_data_period",
 ]
 # Each KPI and the standard type whose data it needs.
 KPI_TYPES = {
@@ -63,6 +65,11 @@ class PlannedMetric:
     query: str = ""  # a read API query, e.g. "collect=count:sum&group_by=channel"
     sample_records: tuple[dict, ...] = ()
     kpi: str = ""
+    # When the sample came from a spreadsheet (metrics.plans.read_sample): the row each sample
+    # record came from, so problems name the row people see, and the problems found reading
+    # the file itself (a date that is not a date, a column missing).
+    sample_rows: tuple[int, ...] = ()
+    sample_problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,13 +134,30 @@ def check_support(planned: PlannedMetric) -> Verdict:
                 spec = data_set_type.field(name)
                 if spec is None or spec.type == "string":
                     problems.append(f"the query adds up {name!r}, which is not a number field")
-    if planned.sample_records:
-        auto_ids = list(data_set_type.auto_ids) if data_set_type else None
-        try:
-            validate_records(list(planned.sample_records), auto_ids, data_set_type)
-        except InvalidRecords as error:
-            problems.extend(f"sample data would be rejected: {m}" for m in error.messages)
+    problems.extend(f"sample data would be rejected: {p}" for p in sample_problems(planned))
     return Verdict(planned.name, not problems, problems)
+
+
+def sample_problems(planned: PlannedMetric) -> list[str]:
+    """What is wrong with a planned metric's sample data: the problems found reading its file,
+    then every problem the write path finds in its records (validated as a write to a data set
+    of the planned type would be), each named by its spreadsheet row when it came from one."""
+    found = list(planned.sample_problems)
+    if not planned.sample_records:
+        return found
+    data_set_type = TYPES.get(planned.data_set_type)
+    auto_ids = list(data_set_type.auto_ids) if data_set_type else None
+    try:
+        validate_records(list(planned.sample_records), auto_ids, data_set_type)
+    except InvalidRecords as error:
+        record_problems = getattr(error, "problems", None)
+        if not (planned.sample_rows and record_problems):
+            found.extend(error.messages or [error.message])
+        else:
+            found.extend(
+                f"row {planned.sample_rows[p.index]}: {p.message}" for p in record_problems
+            )
+    return found
 
 
 def _summed_fields(query: str) -> list[str]:
@@ -183,6 +207,14 @@ def _clean(changes: dict, service) -> dict:
         if changes["period"] not in PERIODS:
             raise InvalidRequest(f"Period must be one of {', '.join(PERIODS)}", field="period")
         clean["period"] = changes["period"]
+    if "planned_data_period" in changes:
+        data_period = changes["planned_data_period"] or ""
+        if data_period and data_period not in PERIODS:
+            raise InvalidRequest(
+                f"The data period must be one of {', '.join(PERIODS)}, or empty when not known",
+                field="planned_data_period",
+            )
+        clean["planned_data_period"] = data_period
     if "kpi" in changes:
         kpi = changes["kpi"] or ""
         if kpi and kpi not in KPI_TYPES:
@@ -284,22 +316,60 @@ def planned_metric_of(metric: Metric, sample_records=()) -> PlannedMetric:
         or (metric.data_set.standard_type if metric.data_set else ""),
         fields=tuple(metric.planned_fields),
         period=metric.period,
+        data_period=metric.planned_data_period,
         query=metric.query,
         sample_records=tuple(sample_records),
         kpi=metric.kpi,
     )
 
 
-def record_support(actor, metric: Metric, sample_records=()) -> Verdict:
-    """Check a catalogued metric and keep the verdict on it (readiness reads it)."""
+def record_support(
+    actor, metric: Metric, sample_records=(), planned: PlannedMetric | None = None
+) -> Verdict:
+    """Check a catalogued metric and keep the verdict on it (readiness reads it). `planned`,
+    the plan the metric was saved from (with its sample data), is checked instead of the
+    catalogue entry when given, so the verdict kept is the one the team saw."""
     check(actor, "service.edit", metric.service)
-    verdict = check_support(planned_metric_of(metric, sample_records))
+    verdict = check_support(planned or planned_metric_of(metric, sample_records))
     Metric.objects.filter(pk=metric.pk).update(
         support="supported" if verdict.supported else "unsupported",
         support_problems=verdict.problems,
         support_checked_at=timezone.now(),
     )
     return verdict
+
+
+def slug_for(name: str) -> str:
+    """A metric's slug made from its name: "Cost per transaction" -> "cost-per-transaction"."""
+    return slugify(name.replace("_", " "))[:100].strip("-") or "metric"
+
+
+def save_plan(actor, service, planned: list[PlannedMetric]) -> list[Metric]:
+    """Add planned metrics to the service's catalogue, each with its support check verdict
+    (record_support), all of them or none. A metric's slug is made from its name."""
+    check(actor, "service.edit", service)
+    saved = []
+    with transaction.atomic():
+        for plan in planned:
+            try:
+                metric = create_metric(
+                    actor,
+                    service,
+                    slug=slug_for(plan.name),
+                    name=plan.name,
+                    planned_type=plan.data_set_type,
+                    planned_fields=list(plan.fields),
+                    period=plan.period,
+                    planned_data_period=plan.data_period,
+                    query=plan.query,
+                    kpi=plan.kpi,
+                )
+            except (InvalidRequest, Conflict) as error:
+                raise type(error)(f"{plan.name}: {error.message}", field="metrics")
+            record_support(actor, metric, planned=plan)
+            metric.refresh_from_db()
+            saved.append(metric)
+    return saved
 
 
 def metric_sources(metrics, now=None) -> dict[int, str]:

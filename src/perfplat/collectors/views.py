@@ -16,6 +16,7 @@ from perfplat.datasets.models import DataSet
 from perfplat.datasets.services import freshness
 from perfplat.errors import Conflict, InvalidRequest
 from perfplat.manage.views import answers
+from perfplat.uploads import conversion
 
 from . import services
 from .forms import CollectorForm, interval_text
@@ -317,8 +318,9 @@ def collector_delete(request, data_set_id: int, collector_id: int):
         request,
         "collectors/delete.html",
         {
-            "data_set": data_set,
-            "collector": collector,
+            "caption": f"Data set {data_set}",
+            "title": f"Delete the collector {collector.name}?",
+            "button": "Delete collector",
             "cancel": detail,
             "breadcrumbs": _crumbs(data_set, _list_crumb(data_set), (collector.name, detail)),
         },
@@ -326,14 +328,6 @@ def collector_delete(request, data_set_id: int, collector_id: int):
 
 
 # one run
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 @answers("GET")
@@ -378,11 +372,13 @@ def collector_run_detail(request, data_set_id: int, collector_id: int, run_id: i
             "collector": collector,
             "run": run,
             "summary": _rows(*summary),
-            "error_head": ["Row", "Column", "Value", "Problem"],
-            "error_rows": [[e["row"], e["column"], e["value"], e["problem"]] for e in run.errors],
+            "error_head": conversion.ROW_ERROR_HEAD,
+            "error_rows": conversion.row_error_cells(run.errors),
             "more_errors": max(run.error_count - len(run.errors), 0),
             "preview_head": columns,
-            "preview_rows": [[_cell(record.get(c)) for c in columns] for record in run.preview],
+            "preview_rows": [
+                [conversion.record_cell(record.get(c)) for c in columns] for record in run.preview
+            ],
             "more_records": max(run.records - len(run.preview), 0),
             "breadcrumbs": _crumbs(data_set, _list_crumb(data_set), (collector.name, detail)),
         },

@@ -25,13 +25,13 @@ def add_domain_error(form, error) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
-def _required(field, message: str):
+def with_required_message(field, message: str):
     # A copy: a form field's messages are shared with the class's field (and Django's own).
     field.error_messages = {**field.error_messages, "required": message}
     return field
 
 
-def _text(label, message=None, hint="", width="", **options):
+def text_field(label, message=None, hint="", width="", **options):
     attrs = {"class": width} if width else {}
     field = forms.CharField(
         label=label,
@@ -40,10 +40,10 @@ def _text(label, message=None, hint="", width="", **options):
         widget=forms.TextInput(attrs=attrs),
         **options,
     )
-    return _required(field, message) if message else field
+    return with_required_message(field, message) if message else field
 
 
-def _long_text(label, hint=""):
+def long_text_field(label, hint=""):
     return forms.CharField(
         label=label, help_text=hint, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -58,7 +58,7 @@ def _organisation_choice(label, queryset, message=None, empty_label="Choose an o
         empty_label=empty_label,
         error_messages={"invalid_choice": "Choose an organisation from the list"},
     )
-    return _required(field, message) if message else field
+    return with_required_message(field, message) if message else field
 
 
 def _seconds(label, hint):
@@ -90,8 +90,8 @@ class SignInForm(auth_forms.AuthenticationForm):
         email = self.fields["username"]
         email.label = "Email address"
         email.widget = forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"})
-        _required(email, "Enter your email address")
-        _required(self.fields["password"], "Enter your password")
+        with_required_message(email, "Enter your email address")
+        with_required_message(self.fields["password"], "Enter your password")
 
     def clean_username(self):
         # Addresses are stored in lower case; people type them as they like.
@@ -135,7 +135,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         email.label = "Email address"
         email.help_text = "The address you sign in with"
         email.widget.attrs.update({"spellcheck": "false"})
-        _required(email, "Enter your email address")
+        with_required_message(email, "Enter your email address")
         email.error_messages["invalid"] = EMAIL_FORMAT
 
     def get_users(self, email):
@@ -157,8 +157,8 @@ class NewPasswordForm(auth_forms.SetPasswordForm):
         new, again = self.fields["new_password1"], self.fields["new_password2"]
         new.help_text, again.help_text = STRENGTH_HINT, ""
         again.label = "Confirm your new password"
-        _required(new, "Enter a new password")
-        _required(again, "Confirm your new password")
+        with_required_message(new, "Enter a new password")
+        with_required_message(again, "Confirm your new password")
 
     def clean(self):
         self.validate_passwords("new_password1", "new_password2")
@@ -190,22 +190,24 @@ class PasswordChangeForm(NewPasswordForm, auth_forms.PasswordChangeForm):
         current = self.fields["old_password"]
         current.label = "Current password"
         current.widget.attrs.pop("autofocus", None)
-        _required(current, "Enter your current password")
+        with_required_message(current, "Enter your current password")
 
 
 # organisations and services
 
 
 class OrganisationForm(forms.Form):
-    name = _text("Name", "Enter the organisation's name", width="govuk-!-width-two-thirds")
-    slug = _text(
+    name = text_field("Name", "Enter the organisation's name", width="govuk-!-width-two-thirds")
+    slug = text_field(
         "Short name for web addresses",
         "Enter a short name for web addresses",
         hint="Lower-case letters, digits and hyphens, like department-for-transport",
         width="govuk-input--width-20",
     )
-    abbreviation = _text("Abbreviation", hint="For example, DfT", width="govuk-input--width-10")
-    type = _required(
+    abbreviation = text_field(
+        "Abbreviation", hint="For example, DfT", width="govuk-input--width-10"
+    )
+    type = with_required_message(
         forms.ChoiceField(
             label="Type", choices=Organisation.TYPES, widget=forms.RadioSelect, initial="department"
         ),
@@ -231,7 +233,7 @@ class OrganisationForm(forms.Form):
             choices = choices.filter(pk__in=managed)
             # Only platform admins create top-level bodies.
             parent.required = organisation is None or organisation.parent_id is not None
-            _required(parent, "Choose the organisation this one belongs to")
+            with_required_message(parent, "Choose the organisation this one belongs to")
         if organisation is not None:
             choices = choices.exclude(pk__in=organisation.descendant_ids())
         parent.queryset = choices
@@ -248,8 +250,8 @@ class OrganisationForm(forms.Form):
 
 
 class ServiceForm(forms.Form):
-    name = _text("Name", "Enter the service's name", width="govuk-!-width-two-thirds")
-    slug = _text(
+    name = text_field("Name", "Enter the service's name", width="govuk-!-width-two-thirds")
+    slug = text_field(
         "Short name for web addresses",
         "Enter a short name for web addresses",
         hint="Lower-case letters, digits and hyphens, like apply-for-a-licence. Its dashboard "
@@ -259,24 +261,24 @@ class ServiceForm(forms.Form):
     organisation = _organisation_choice(
         "Organisation", Organisation.objects.none(), "Choose the organisation that runs it"
     )
-    phase = _required(
+    phase = with_required_message(
         forms.ChoiceField(
             label="Phase", choices=Service.PHASES, widget=forms.RadioSelect, initial="discovery"
         ),
         "Choose the service's phase",
     )
-    description = _long_text("Description")
-    start_page_url = _text(
+    description = long_text_field("Description")
+    start_page_url = text_field(
         "Start page URL", hint="Where people start using the service, like https://www.gov.uk/"
     )
-    audience = _long_text("Who uses the service")
-    dashboard_usage = _long_text(
+    audience = long_text_field("Who uses the service")
+    dashboard_usage = long_text_field(
         "How the dashboard is used", hint="Who reads its dashboard, and what they decide with it"
     )
-    previous_assessment_date = _text(
+    previous_assessment_date = text_field(
         "Previous assessment date", hint="For example, 2025-03-31", width="govuk-input--width-10"
     )
-    next_assessment_date = _text(
+    next_assessment_date = text_field(
         "Next assessment date", hint="For example, 2025-09-30", width="govuk-input--width-10"
     )
 
@@ -301,7 +303,7 @@ class ServiceForm(forms.Form):
 
 
 class DataSetSettingsForm(forms.Form):
-    auto_ids = _text(
+    auto_ids = text_field(
         "Fields that identify a record",
         hint="Field names separated by commas, like _timestamp, channel. A record with the same "
         "values replaces the one already stored. Leave empty to let each record set its _id",
@@ -317,7 +319,7 @@ class DataSetSettingsForm(forms.Form):
     cache_max_age = _seconds(
         "Cache time", "How many seconds readers may cache its records. Leave empty for the default"
     )
-    upload_format = _required(
+    upload_format = with_required_message(
         forms.ChoiceField(
             label="Spreadsheet format",
             choices=DataSet.UPLOAD_FORMATS,
@@ -340,7 +342,7 @@ class DataSetSettingsForm(forms.Form):
 
 
 class DataSetForm(DataSetSettingsForm):
-    data_type = _text(
+    data_type = text_field(
         "Data type",
         "Enter the data type",
         hint="What kind of data it holds: lower-case letters, digits, hyphens or underscores, "
@@ -365,8 +367,8 @@ class UserForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         error_messages={"required": "Enter their email address"},
     )
-    name = _text("Full name", width="govuk-!-width-two-thirds")
-    role = _required(
+    name = text_field("Full name", width="govuk-!-width-two-thirds")
+    role = with_required_message(
         forms.ChoiceField(label="Role", choices=User.ROLES, widget=forms.RadioSelect),
         "Choose their role",
     )
@@ -389,12 +391,12 @@ def _limit_role_and_organisation(form, user):
         )
         # Every role an organisation admin can give belongs to an organisation.
         organisation.required = True
-        _required(organisation, "Choose the organisation they work for")
+        with_required_message(organisation, "Choose the organisation they work for")
 
 
 class UserEditForm(forms.Form):
-    name = _text("Full name", width="govuk-!-width-two-thirds")
-    role = _required(
+    name = text_field("Full name", width="govuk-!-width-two-thirds")
+    role = with_required_message(
         forms.ChoiceField(label="Role", choices=User.ROLES, widget=forms.RadioSelect),
         "Choose their role",
     )
@@ -421,7 +423,7 @@ class UserEditForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = _text(
+    name = text_field(
         "Name",
         hint="So you can tell your tokens apart, like nightly upload",
         width="govuk-!-width-one-half",

@@ -671,7 +671,10 @@ def data_set_empty(request, data_set_id):
         request,
         "manage/data_set_empty.html",
         {
-            "data_set": data_set,
+            "caption": f"Data set {data_set}",
+            "title": "Empty the data set?",
+            "button": "Empty the data set",
+            "cancel": reverse("manage-data-set", args=[data_set.pk]),
             "record_count": data_set.record_set.count(),
             "breadcrumbs": _data_set_crumbs(data_set, here=True),
         },

@@ -6,6 +6,7 @@ from django import forms
 
 from perfplat.datasets.periods import PERIODS
 from perfplat.datasets.types import TYPES
+from perfplat.manage.forms import long_text_field, text_field
 
 from .models import Metric
 
@@ -15,19 +16,6 @@ PERIOD_CHOICES = [(period, period.capitalize()) for period in PERIODS]
 KPI_CHOICES = [("", "Not one of the four KPIs"), *Metric.KPIS]
 FIELDS_HINT = "Field names separated by commas, like channel, count"
 FILE_KINDS = "A CSV, XLSX, XLS or ODS spreadsheet"
-
-
-def _text(label, hint="", required_message=None, width="", **options):
-    field = forms.CharField(
-        label=label,
-        help_text=hint,
-        required=required_message is not None,
-        widget=forms.TextInput(attrs={"class": width} if width else {}),
-        **options,
-    )
-    if required_message:
-        field.error_messages = {**field.error_messages, "required": required_message}
-    return field
 
 
 def _choice(label, choices, hint="", initial="", required_message=None):
@@ -48,27 +36,23 @@ def _field_names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _long_text(label, hint=""):
-    return forms.CharField(
-        label=label, help_text=hint, required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
 class MetricForm(forms.Form):
     """A metric of the catalogue: adding one, or changing it."""
 
-    name = _text(
-        "Name", required_message="Enter the name of the metric", width="govuk-!-width-two-thirds"
+    name = text_field(
+        "Name", message="Enter the name of the metric", width="govuk-!-width-two-thirds"
     )
-    slug = _text(
+    slug = text_field(
         "Short name",
-        "Lower-case letters, digits and hyphens, like calls-to-the-helpline",
-        required_message="Enter a short name",
+        hint="Lower-case letters, digits and hyphens, like calls-to-the-helpline",
+        message="Enter a short name",
         width="govuk-input--width-20",
     )
-    description = _long_text("Description")
-    unit = _text("Unit", "For example £, %, transactions", width="govuk-input--width-10")
-    rationale = _long_text("Rationale", "Why the team measures it, and what it decides with it")
+    description = long_text_field("Description")
+    unit = text_field("Unit", hint="For example £, %, transactions", width="govuk-input--width-10")
+    rationale = long_text_field(
+        "Rationale", "Why the team measures it, and what it decides with it"
+    )
     kpi = _choice("KPI", KPI_CHOICES)
     data_set = forms.TypedChoiceField(
         label="Data set",
@@ -78,9 +62,9 @@ class MetricForm(forms.Form):
         empty_value=None,
         error_messages={"invalid_choice": "Choose a data set from the list"},
     )
-    query = _text(
+    query = text_field(
         "Read API query",
-        "The query that produces it, like period=month&collect=count:sum",
+        hint="The query that produces it, like period=month&collect=count:sum",
         width="govuk-!-width-two-thirds",
     )
     period = _choice(
@@ -95,7 +79,9 @@ class MetricForm(forms.Form):
         [("", "Free-form: no standard type"), *TYPE_CHOICES],
         "For a metric planned before its data set exists",
     )
-    planned_fields = _text("Planned fields", FIELDS_HINT, width="govuk-!-width-two-thirds")
+    planned_fields = text_field(
+        "Planned fields", hint=FIELDS_HINT, width="govuk-!-width-two-thirds"
+    )
     planned_data_period = _choice(
         "The data will be recorded per", [("", "Not known yet"), *PERIOD_CHOICES]
     )
@@ -124,15 +110,15 @@ class MetricForm(forms.Form):
 class PlannedMetricForm(forms.Form):
     """One planned metric for the support check, optionally with a sample of its data."""
 
-    name = _text(
-        "Name", required_message="Enter the name of the metric", width="govuk-!-width-two-thirds"
+    name = text_field(
+        "Name", message="Enter the name of the metric", width="govuk-!-width-two-thirds"
     )
     data_set_type = _choice(
         "Type of data",
         [("", "Free-form: no standard type"), *TYPE_CHOICES],
         "The standard types are what the four KPIs are computed from",
     )
-    field_names = _text("Fields it uses", FIELDS_HINT, width="govuk-!-width-two-thirds")
+    field_names = text_field("Fields it uses", hint=FIELDS_HINT, width="govuk-!-width-two-thirds")
     period = _choice(
         "Period of the figure",
         PERIOD_CHOICES,
@@ -140,9 +126,9 @@ class PlannedMetricForm(forms.Form):
         required_message="Choose the period of the figure",
     )
     data_period = _choice("The data will be recorded per", [("", "Not known yet"), *PERIOD_CHOICES])
-    query = _text(
+    query = text_field(
         "Read API query",
-        "The query that will produce it, like period=month&collect=count:sum",
+        hint="The query that will produce it, like period=month&collect=count:sum",
         width="govuk-!-width-two-thirds",
     )
     kpi = _choice("KPI", KPI_CHOICES)

@@ -164,8 +164,9 @@ def metric_delete(request, metric_id):
         request,
         "metrics/delete.html",
         {
-            "service": service,
-            "metric": metric,
+            "caption": service.name,
+            "title": f"Delete the metric {metric.name}?",
+            "button": "Delete metric",
             "cancel": reverse("metrics:catalogue", args=[service.slug]),
             "breadcrumbs": _crumbs(service, _catalogue_crumb(service)),
         },

@@ -8,7 +8,7 @@ from datetime import date
 from django import forms
 
 from perfplat.dashboards.content import KPIS, MODULE_KINDS, TEXT
-from perfplat.manage.forms import _long_text, _required, _text
+from perfplat.manage.forms import long_text_field, text_field, with_required_message
 
 from .models import AssessmentSnapshot
 
@@ -16,7 +16,7 @@ DATE_HINT = "For example, 2025-03-31"
 
 
 def _date_text(label, hint=DATE_HINT, message=None):
-    return _text(label, message, hint=hint, width="govuk-input--width-10")
+    return text_field(label, message, hint=hint, width="govuk-input--width-10")
 
 
 def _parsed_date(form, name: str, label: str) -> date | None:
@@ -33,8 +33,8 @@ def _parsed_date(form, name: str, label: str) -> date | None:
 class DetailsForm(forms.Form):
     """The dashboard's metadata: audience, how it is used, the baseline period."""
 
-    audience = _long_text("Who uses the service", hint="Shown on the dashboard")
-    usage = _long_text(
+    audience = long_text_field("Who uses the service", hint="Shown on the dashboard")
+    usage = long_text_field(
         "How the dashboard is used", hint="Who reads the dashboard, and what they decide with it"
     )
     baseline_start = _date_text(
@@ -68,7 +68,7 @@ class DetailsForm(forms.Form):
 
 
 class KindForm(forms.Form):
-    kind = _required(
+    kind = with_required_message(
         forms.ChoiceField(
             label="What kind of module?",
             choices=list(MODULE_KINDS.items()),
@@ -87,8 +87,8 @@ QUERY_HINT = (
 class ModuleForm(forms.Form):
     """One module of a kind: the fields that kind has (editor.fields_of_kind)."""
 
-    title = _text("Title", width="govuk-!-width-two-thirds", max_length=200)
-    description = _long_text("Description", hint="What the module shows, in a sentence or two")
+    title = text_field("Title", width="govuk-!-width-two-thirds", max_length=200)
+    description = long_text_field("Description", hint="What the module shows, in a sentence or two")
     text = forms.CharField(label="Text", widget=forms.Textarea(attrs={"rows": 8}))
     metric = forms.ChoiceField(
         label="Metric",
@@ -97,14 +97,14 @@ class ModuleForm(forms.Form):
         "shows the metric's data set and query",
     )
     data_set = forms.ChoiceField(label="Data set", required=False)
-    query = _text("Query", hint=QUERY_HINT, width="govuk-!-width-full")
-    value = _text(
+    query = text_field("Query", hint=QUERY_HINT, width="govuk-!-width-full")
+    value = text_field(
         "Value shown",
         hint="One of the query's collected values, like count:sum. Leave empty for the number "
         "of records",
         width="govuk-input--width-20",
     )
-    group = _text(
+    group = text_field(
         "Group field",
         "Enter the field the query groups by",
         hint="The query's group_by field, like channel: one line per value",
@@ -118,9 +118,9 @@ class ModuleForm(forms.Form):
                 del self.fields[name]
         if "title" in self.fields and kind != KPIS:
             self.fields["title"].required = True
-            _required(self.fields["title"], "Enter a title")
+            with_required_message(self.fields["title"], "Enter a title")
         if "text" in self.fields:
-            _required(self.fields["text"], "Enter the text")
+            with_required_message(self.fields["text"], "Enter the text")
         if "metric" in self.fields:
             self.fields["metric"].choices = [("", "No metric")] + [
                 (m.slug, m.name) for m in service.metrics.order_by("name")
@@ -138,7 +138,7 @@ class ModuleForm(forms.Form):
 
 
 class SendBackForm(forms.Form):
-    comment = _required(
+    comment = with_required_message(
         forms.CharField(
             label="What needs to change?",
             help_text="The editors see this comment on the dashboard editor",
@@ -149,20 +149,20 @@ class SendBackForm(forms.Form):
 
 
 class AssessmentForm(forms.Form):
-    phase = _required(
+    phase = with_required_message(
         forms.ChoiceField(
             label="Phase assessed", choices=AssessmentSnapshot.PHASES, widget=forms.RadioSelect
         ),
         "Choose the phase assessed",
     )
     assessed_on = _date_text("Date of the assessment", message="Enter the date of the assessment")
-    outcome = _required(
+    outcome = with_required_message(
         forms.ChoiceField(
             label="Outcome", choices=AssessmentSnapshot.OUTCOMES, widget=forms.RadioSelect
         ),
         "Choose the outcome",
     )
-    notes = _long_text("Notes", hint="The assessors' main points, for the team")
+    notes = long_text_field("Notes", hint="The assessors' main points, for the team")
 
 
 class EvolutionForm(forms.Form):
@@ -185,4 +185,4 @@ class CompareForm(forms.Form):
         for name in ("older", "newer"):
             self.fields[name].choices = choices
             self.fields[name].error_messages["invalid_choice"] = "Choose a version from the list"
-            _required(self.fields[name], "Choose a version")
+            with_required_message(self.fields[name], "Choose a version")

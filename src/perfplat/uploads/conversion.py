@@ -288,6 +288,23 @@ def display(value) -> str:
     return "" if value is None else str(value)
 
 
+def record_cell(value) -> str:
+    """A stored record's value as text, for a preview table (uploads and collector runs)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+ROW_ERROR_HEAD = ["Row", "Column", "Value", "Problem"]
+
+
+def row_error_cells(errors: list[dict]) -> list[list]:
+    """Kept row errors (RowError.as_dict) as the cells of a table under ROW_ERROR_HEAD."""
+    return [[e["row"], e["column"], e["value"], e["problem"]] for e in errors]
+
+
 CONVERTERS = {INTEGER: convert_integer, NUMBER: convert_amount, STRING: convert_text}
 
 

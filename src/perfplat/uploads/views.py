@@ -11,7 +11,7 @@ from perfplat.accounts.permissions import requires
 from perfplat.datasets.models import DataSet
 from perfplat.errors import PerfplatError
 
-from . import mappings, services
+from . import conversion, mappings, services
 from .forms import MappingForm, UploadForm
 from .models import Upload
 
@@ -96,14 +96,6 @@ def _mapping_form(upload: Upload, data=None) -> MappingForm:
     )
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 @requires("data_set.manage")
 def upload_detail(request, data_set_id: int, upload_id: int):
     """The upload's preview and row errors; while background work runs, its progress."""
@@ -130,11 +122,11 @@ def upload_detail(request, data_set_id: int, upload_id: int):
         form=form,
         preview_head=["Row", *columns],
         preview_rows=[
-            [row["row"], *(_cell(row["record"].get(name)) for name in columns)]
+            [row["row"], *(conversion.record_cell(row["record"].get(name)) for name in columns)]
             for row in upload.preview
         ],
-        error_head=["Row", "Column", "Value", "Problem"],
-        error_rows=[[e["row"], e["column"], e["value"], e["problem"]] for e in upload.errors],
+        error_head=conversion.ROW_ERROR_HEAD,
+        error_rows=conversion.row_error_cells(upload.errors),
         numeric_first=[0],
         more_errors=upload.error_count - len(upload.errors),
         records=data_set.record_set.count() if upload.status == Upload.COMMITTED else None,

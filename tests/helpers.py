@@ -10,6 +10,19 @@ def body(response):
     return orjson.loads(response.content)
 
 
+def assert_error(response, status, message):
+    """The response is the API's JSON error with this status and message."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    assert body(response)["status"] == "error"
+    assert body(response)["message"] == message
+
+
+def call(client, method, path, token=None, payload=None):
+    """A JSON API call with an optional bearer token and JSON body."""
+    return ApiClient(client).send(method, path, payload, token)
+
+
 class ApiClient:
     """A Django test client that speaks the write and read API."""
 

@@ -1,26 +1,11 @@
 """The management JSON API under /api/: authentication, each resource, errors and auditing."""
 
-import orjson
 import pytest
 
-from helpers import body
+from helpers import assert_error, body, call
 from perfplat.audit.models import AuditEntry
 from perfplat.datasets.models import DataSet, DataSetToken
 from perfplat.registry.models import Organisation, PhaseChange, Service
-
-
-def call(client, method, path, token=None, payload=None):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    data = b"" if payload is None else orjson.dumps(payload)
-    return client.generic(method, path, data, content_type="application/json", **headers)
-
-
-def assert_error(response, status, message):
-    assert response.status_code == status, response.content
-    assert body(response) == {"status": "error", "message": message} or (
-        body(response)["status"] == "error" and body(response)["message"] == message
-    )
-
 
 # authentication
 

@@ -2,10 +2,9 @@
 
 from datetime import timedelta
 
-import orjson
 import pytest
 
-from helpers import body
+from helpers import body, call
 from perfplat.audit.models import AuditEntry
 from perfplat.datasets.models import WriteBatch
 from perfplat.datasets.services import DataSetSettings, create_data_set, source_of
@@ -14,13 +13,6 @@ from perfplat.metrics.models import Metric
 from perfplat.metrics.services import PlannedMetric, check_support
 
 T = "2024-01-01T00:00:00Z"
-
-
-def call(client, method, path, token, payload=None):
-    data = b"" if payload is None else orjson.dumps(payload)
-    return client.generic(
-        method, path, data, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
-    )
 
 
 # support check verdicts (pure: nothing is written)

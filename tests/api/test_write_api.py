@@ -9,7 +9,7 @@ import orjson
 import pytest
 from django.test import override_settings
 
-from helpers import body
+from helpers import assert_error, body
 from perfplat.datasets.models import Correction, DataSet, DataSetToken, Record, WriteBatch
 from perfplat.datasets.services import rotate_token
 
@@ -34,13 +34,6 @@ def stored(data_set) -> dict:
 
 def refresh(data_set) -> DataSet:
     return DataSet.objects.get(pk=data_set.pk)
-
-
-def assert_error(response, status, message):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/json"
-    assert body(response)["status"] == "error"
-    assert body(response)["message"] == message
 
 
 @pytest.fixture

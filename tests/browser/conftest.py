@@ -82,7 +82,8 @@ def page_without_javascript(browser, viewport, live_server, transactional_db):
 
 @pytest.fixture
 def signed_in(page, live_server, django_user_model):
-    """Signs a user in, in the page's browser context (the sign-in pages do not exist yet)."""
+    """Signs a user in, in the page's browser context, without going through the sign-in page
+    (tests of the sign-in page itself are in test_manage.py)."""
     client = Client()
     user = django_user_model.objects.create_user("editor")
     client.force_login(user)

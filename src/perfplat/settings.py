@@ -198,7 +198,7 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # A locked-out sign-in answers the GOV.UK sign-in page with the lockout message, status 429.
-AXES_LOCKOUT_CALLABLE = "perfplat.manage.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "perfplat.manage.views.auth.locked_out"
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -220,7 +220,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-CSRF_FAILURE_VIEW = "perfplat.manage.views.csrf_failure"
+CSRF_FAILURE_VIEW = "perfplat.manage.views.auth.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

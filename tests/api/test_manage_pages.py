@@ -286,7 +286,7 @@ def test_choosing_a_new_password_ends_a_lockout(client, world, mailoutbox):
 
 
 def test_a_lockout_met_outside_the_sign_in_page_is_a_govuk_429_page(rf, db):
-    from perfplat.manage.views import locked_out
+    from perfplat.manage.views.auth import locked_out
 
     response = locked_out(rf.post("/elsewhere"), None, {"username": "a@example.gov.uk"})
 

@@ -15,7 +15,7 @@ from perfplat.accounts.permissions import requires
 from perfplat.datasets.models import DataSet
 from perfplat.datasets.services import freshness
 from perfplat.errors import Conflict, InvalidRequest
-from perfplat.manage.views import answers
+from perfplat.manage.views.common import answers
 from perfplat.uploads import conversion
 
 from . import services

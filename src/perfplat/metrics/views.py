@@ -16,7 +16,7 @@ from django.urls import reverse
 from perfplat.accounts.permissions import allowed, requires
 from perfplat.errors import Conflict, InvalidRequest, PerfplatError
 from perfplat.manage.forms import add_domain_error
-from perfplat.manage.views import MANAGE, answers
+from perfplat.manage.views.common import MANAGE, answers
 from perfplat.registry.models import Service
 from perfplat.uploads import parsing
 

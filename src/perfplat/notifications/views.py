@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from perfplat.accounts.permissions import requires
-from perfplat.manage.views import answers
+from perfplat.manage.views.common import answers
 
 from . import services
 

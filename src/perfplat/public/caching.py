@@ -17,13 +17,16 @@ answer carries an ETag (a hash of its body) and a matching If-None-Match is answ
 
 import hashlib
 from collections.abc import Callable
+from importlib.metadata import version as package_version
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
 from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
 
-PREFIX = "public:"
+# Cached values are pickled page data (dataclasses): a release reads only its own entries, so a
+# shared cache (database, Redis) never hands one release another's shapes.
+PREFIX = f"public:{package_version('perfplat')}:"
 _MISSING = object()
 
 

@@ -1,8 +1,9 @@
 """The public pages: no sign-in, only published services, GOV.UK Frontend, no JavaScript needed.
 
 Each page has a JSON and a CSV twin at the same address with `.json` or `.csv` (and the same
-query string), made from the same function in pages.py. Views stay thin: read the GET
-parameters, call that function, answer a page or its data with caching headers (caching.py).
+query string), made from the same function in pages/ (a module per page). Views stay thin: read
+the GET parameters, call that function, answer a page or its data with caching headers
+(caching.py).
 Unknown services and organisations raise NotFound, which perfplat.frontend.views turns into the
 GOV.UK "Page not found" page (or a JSON error for programs).
 """
@@ -18,11 +19,37 @@ from django.utils.safestring import mark_safe
 from perfplat.accounts.permissions import requires
 from perfplat.errors import InvalidRequest, MethodNotAllowed, json_response
 from perfplat.kpis import maths
+from perfplat.kpis.periods import MONTH
 
-from . import figures, pages
+from . import figures
 from .caching import cached, with_http_caching
 from .formatting import PERIOD_NAMES, TILE_KPIS, period_label
 from .forms import PERIOD_CHOICES, SORT_CHOICES
+from .pages.common import check_period, registry_fingerprint, tiles
+from .pages.comparison import (
+    MAX_COMPARED,
+    comparison,
+    comparison_charts,
+    comparison_csv,
+    comparison_json,
+    comparison_table,
+)
+from .pages.dashboard import (
+    Dashboard,
+    dashboard_csv,
+    dashboard_json,
+    dashboard_module,
+    module_links,
+)
+from .pages.dashboard import dashboard as published_dashboard
+from .pages.organisation import organisation_csv, organisation_json, organisation_page
+from .pages.overview import overview, overview_csv, overview_json
+from .pages.service_list import (
+    check_no_errors,
+    service_list,
+    service_list_csv,
+    service_list_json,
+)
 
 
 def public_page(view):
@@ -58,11 +85,11 @@ def _kind(request, fmt) -> str:
     """The period asked for; on a page an unknown one falls back to month, as the period
     form only offers the three."""
     try:
-        return pages.check_period(request.GET.get("period"))
+        return check_period(request.GET.get("period"))
     except InvalidRequest:
         if fmt:
             raise
-        return pages.MONTH
+        return MONTH
 
 
 def _downloads(path: str, request, **extra) -> dict:
@@ -80,20 +107,20 @@ def home(request, fmt=None):
     kind = _kind(request, fmt)
     now = figures.now()
     if fmt:
-        result = pages.overview(now, kind)
+        result = overview(now, kind)
         return _data(
             request,
             fmt,
-            lambda: pages.overview_json(result),
-            lambda: pages.overview_csv(result),
+            lambda: overview_json(result),
+            lambda: overview_csv(result),
             f"performance-platform-{kind}",
         )
 
     def content():
-        result = pages.overview(now, kind)
+        result = overview(now, kind)
         context = {
             "overview": result,
-            "tiles": pages.tiles(result.latest),
+            "tiles": tiles(result.latest),
             "period_text": period_label(result.latest.period),
             "downloads": {
                 "csv": f"/index.csv?period={kind}",
@@ -109,10 +136,10 @@ def home(request, fmt=None):
 def _fragment_page(request, template: str, key: tuple, now: int, content) -> HttpResponse:
     """A page whose main content depends only on what is public, on the day (the latest
     complete period) and on `key` (the GET parameters), not on who is signed in: rendered once,
-    kept in the cache under the registry fingerprint (pages.registry_fingerprint, which any
-    write changes), and put into the page template. `content()` returns the HTML and whether it
-    shows errors (for the page's title)."""
-    parts = ("fragment", *key, figures.today_of(now), pages.registry_fingerprint())
+    kept in the cache under the registry fingerprint (pages.common.registry_fingerprint, which
+    any write changes), and put into the page template. `content()` returns the HTML and whether
+    it shows errors (for the page's title)."""
+    parts = ("fragment", *key, figures.today_of(now), registry_fingerprint())
     html, has_errors = cached(parts, content)
     # The fragment is the output of a template rendered with autoescaping: every piece of user
     # text in it is already escaped.
@@ -167,18 +194,18 @@ def _sort_columns(request, filters) -> list[dict]:
 def services(request, fmt=None):
     now = figures.now()
     if fmt:
-        result = pages.service_list(request.GET, now)
-        pages.check_no_errors(result.errors)
+        result = service_list(request.GET, now)
+        check_no_errors(result.errors)
         return _data(
             request,
             fmt,
-            lambda: pages.service_list_json(result),
-            lambda: pages.service_list_csv(result),
+            lambda: service_list_json(result),
+            lambda: service_list_csv(result),
             "services",
         )
 
     def content():
-        result = pages.service_list(request.GET, now)
+        result = service_list(request.GET, now)
         context = {
             "result": result,
             "form": result.form,
@@ -189,7 +216,7 @@ def services(request, fmt=None):
             "clear_href": "/services"
             + (
                 f"?{urlencode({'period': result.filters.period})}"
-                if result.filters.period != pages.MONTH
+                if result.filters.period != MONTH
                 else ""
             ),
         }
@@ -205,19 +232,19 @@ def services(request, fmt=None):
 @public_page
 def dashboard(request, service, fmt=None):
     kind = _kind(request, fmt)
-    result = pages.dashboard(service, figures.now(), kind)
+    result = published_dashboard(service, figures.now(), kind)
     if fmt:
         return _data(
             request,
             fmt,
-            lambda: pages.dashboard_json(result),
-            lambda: pages.dashboard_csv(result),
+            lambda: dashboard_json(result),
+            lambda: dashboard_csv(result),
             f"{service}-{kind}",
         )
     return _page(request, "public/service.html", dashboard_context(request, result, kind))
 
 
-def dashboard_context(request, result: pages.Dashboard, kind: str) -> dict:
+def dashboard_context(request, result: Dashboard, kind: str) -> dict:
     """What public/service.html shows of a dashboard (also the dashboard editor's live preview,
     perfplat.publishing.preview)."""
     service = result.service.slug
@@ -261,7 +288,7 @@ def _chart_and_table(service: str, module) -> str | None:
                 "head": [column.label for column in module.columns],
                 "rows": module.cells,
                 "numeric": [i for i, column in enumerate(module.columns) if column.numeric],
-                "downloads": pages.module_links(service, module),
+                "downloads": module_links(service, module),
             },
         )
 
@@ -271,7 +298,7 @@ def _chart_and_table(service: str, module) -> str | None:
 
 @public_page
 def module_data(request, service, number, fmt):
-    module = pages.dashboard_module(service, number, figures.now())
+    module = dashboard_module(service, number, figures.now())
     return _data(request, fmt, module.as_json, module.as_csv, f"{service}-module-{number}")
 
 
@@ -281,13 +308,13 @@ def module_data(request, service, number, fmt):
 @public_page
 def organisation(request, organisation, fmt=None):
     kind = _kind(request, fmt)
-    result = pages.organisation_page(organisation, figures.now(), kind)
+    result = organisation_page(organisation, figures.now(), kind)
     if fmt:
         return _data(
             request,
             fmt,
-            lambda: pages.organisation_json(result),
-            lambda: pages.organisation_csv(result),
+            lambda: organisation_json(result),
+            lambda: organisation_csv(result),
             f"{organisation}-{kind}",
         )
     breadcrumbs = [("Home", "/")] + [
@@ -320,7 +347,7 @@ def organisation(request, organisation, fmt=None):
 def compare(request, fmt=None):
     now = figures.now()
     if fmt:
-        result = pages.comparison(request.GET, now)
+        result = comparison(request.GET, now)
         if result.errors:
             raise InvalidRequest(result.errors[0], messages=result.errors)
         kpi = request.GET.get("kpi") or None
@@ -329,27 +356,27 @@ def compare(request, fmt=None):
         return _data(
             request,
             fmt,
-            lambda: pages.comparison_json(result, kpi),
-            lambda: pages.comparison_csv(result, kpi),
+            lambda: comparison_json(result, kpi),
+            lambda: comparison_csv(result, kpi),
             "comparison",
         )
 
     def content():
-        result = pages.comparison(request.GET, now)
+        result = comparison(request.GET, now)
         latest = result.periods[-1]
         selects = [
             {
                 "number": index + 1,
                 "chosen": result.chosen[index] if index < len(result.chosen) else "",
             }
-            for index in range(pages.MAX_COMPARED)
+            for index in range(MAX_COMPARED)
         ]
         context = {
             "result": result,
             "errors": result.errors,
             "selects": selects,
-            "table": pages.comparison_table(result),
-            "charts": pages.comparison_charts(result, request.GET),
+            "table": comparison_table(result),
+            "charts": comparison_charts(result, request.GET),
             "period_text": period_label(latest),
             "downloads": _downloads("/compare", request),
             **_period_context(result.kind),

@@ -1,6 +1,7 @@
 """The live preview: a dashboard version rendered exactly as the public page will render it once
-published, by the public page's own functions and template (perfplat.public: pages.dashboard_of
-builds the page from a version, views.dashboard_context shapes it for public/service.html).
+published, by the public page's own functions and template (perfplat.public:
+pages.dashboard.dashboard_of builds the page from a version, views.dashboard_context shapes it
+for public/service.html).
 
 Publishing a version also publishes the data sets its modules show (dashboards.services.publish),
 so the preview reads those as published (in memory only: nothing is written, and the public
@@ -21,11 +22,13 @@ def shown_data_sets(version) -> set[str]:
 
 
 def render_preview(request, service, version):
-    from perfplat.public import figures, pages
+    from perfplat.public import figures
     from perfplat.public import views as public_views
+    from perfplat.public.pages.common import check_period
+    from perfplat.public.pages.dashboard import dashboard_of
 
     try:
-        kind = pages.check_period(request.GET.get("period"))
+        kind = check_period(request.GET.get("period"))
     except InvalidRequest:
         kind = MONTH
     service = (
@@ -37,7 +40,7 @@ def render_preview(request, service, version):
     for data_set in service.data_sets.all():
         if str(data_set) in shown:
             data_set.published = True
-    result = pages.dashboard_of(service, version, figures.now(), kind)
+    result = dashboard_of(service, version, figures.now(), kind)
     context = public_views.dashboard_context(request, result, kind)
     published = published_version(service)
     context.update(

@@ -2,9 +2,9 @@
 
     {% service_changes dashboard %}
 
-`dashboard` is the public page's perfplat.public.pages.Dashboard (its service, period kind and
-latest KPIs). The section compares the KPIs frozen at each assessment with the latest complete
-month's; it renders nothing for a service that has not been assessed.
+`dashboard` is the public page's perfplat.public.pages.dashboard.Dashboard (its service,
+period kind and latest KPIs). The section compares the KPIs frozen at each assessment with the
+latest complete month's; it renders nothing for a service that has not been assessed.
 
     {{ content.baseline|baseline }}
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from perfplat.errors import Conflict, InvalidRequest
 from perfplat.manage.forms import add_domain_error
-from perfplat.manage.views import MANAGE, answers  # noqa: F401 (re-exported)
+from perfplat.manage.views.common import MANAGE, answers  # noqa: F401 (re-exported)
 from perfplat.registry.models import Service
 
 # Domain errors about the input, shown on the form; refusals and unknown objects become pages.

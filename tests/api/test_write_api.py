@@ -577,6 +577,39 @@ def test_the_last_of_two_records_with_the_same_id_in_one_write_wins(api, data_se
     assert stored(ds) == {"a": {"n": 2}}
 
 
+def test_records_without_ids_are_added_to_those_stored(api, written):
+    ds, token = written
+    api.post(URL, [{"n": 10}, {"n": 20}], token)
+    api.post(URL, [{"n": 10}, {"n": 30}], token)
+    assert sorted(row["n"] for row in stored(ds).values()) == [1, 10, 10, 20, 30]
+    assert stored(ds)["r1"] == {"n": 1}
+
+
+def test_a_write_mixing_new_and_given_ids_replaces_the_given(api, written):
+    ds, token = written
+    response = api.post(URL, [{"n": 5}, {"_id": "r1", "n": 2}], token)
+    assert body(response) == {"status": "ok", "count": 2}
+    assert stored(ds)["r1"] == {"n": 2}
+    assert sorted(row["n"] for row in stored(ds).values()) == [2, 5]
+
+
+def test_ids_made_for_a_write_never_replace_stored_records(data_set, monkeypatch):
+    """Ids made for a write (no _id, no auto_ids) are inserted, not upserted: were the random
+    prefix ever drawn twice, the write fails and nothing stored is replaced."""
+    from django.db import IntegrityError
+    from psycopg.errors import UniqueViolation
+
+    from perfplat.datasets import writes
+
+    ds, _ = data_set
+    monkeypatch.setattr(writes.secrets, "token_hex", lambda _: "0" * 16)
+    source = writes.WriteSource(WriteBatch.API)
+    writes.write_records(ds, [{"n": 1}], source)
+    with pytest.raises((IntegrityError, UniqueViolation)):
+        writes.write_records(ds, [{"n": 2}], source)
+    assert list(stored(ds).values()) == [{"n": 1}]
+
+
 def test_auto_ids_make_the_id_as_backdrop_did(api, with_auto_ids):
     ds, token = with_auto_ids
     api.post("/data/auto-service/events", {"foo": "foo", "bar": "bar", "n": 1}, token)

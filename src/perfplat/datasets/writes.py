@@ -62,6 +62,11 @@ class PreparedBatch:
     records: list[PreparedRecord]
     # (field, JSON type name) pairs seen in the batch.
     field_types: frozenset
+    # Every id was made for this batch (no _id, no auto_ids): none can be stored already, so
+    # the records are inserted without the upsert's cost. (The ids start with a random 64-bit
+    # prefix per batch; were one ever drawn twice, the insert would fail, never replace
+    # another batch's records.)
+    new_ids: bool = False
 
 
 # decode
@@ -216,6 +221,7 @@ def validate_records(
     good_keys: set = set()
     parsed_times: dict = {}
     id_prefix = secrets.token_hex(8)
+    new_ids = not auto_ids
     for index, record in enumerate(records):
         if type(record) is not dict:
             problems.append(
@@ -251,6 +257,7 @@ def validate_records(
                     record_problems.append(("_id", problem))
                     continue
                 record_id = value
+                new_ids = False
             else:
                 value_type = type(value)
                 if value_type not in _TYPE_NAMES or (value_type is str and NUL in value):
@@ -281,7 +288,7 @@ def validate_records(
     if problems:
         raise InvalidRecords.of(problems)
     types = frozenset((field, _TYPE_NAMES[value_type]) for field, value_type in seen_types)
-    return PreparedBatch(list(prepared.values()), types)
+    return PreparedBatch(list(prepared.values()), types, new_ids)
 
 
 # store
@@ -315,10 +322,10 @@ def _record_rows(data_set_id: int, batch_id: int, now: int, records: list[Prepar
         )
 
 
-def _insert_sqlite(cursor, rows):
+def _insert_sqlite(cursor, rows, new_ids: bool):
+    upsert = "" if new_ids else f" ON CONFLICT (data_set_id, record_id) DO UPDATE SET {_UPSERT_SET}"
     cursor.executemany(
-        f"INSERT INTO datasets_record ({_COLUMNS}) VALUES ({', '.join(['%s'] * 12)}) "
-        f"ON CONFLICT (data_set_id, record_id) DO UPDATE SET {_UPSERT_SET}",
+        f"INSERT INTO datasets_record ({_COLUMNS}) VALUES ({', '.join(['%s'] * 12)}){upsert}",
         list(rows),
     )
 
@@ -326,10 +333,11 @@ def _insert_sqlite(cursor, rows):
 _LOAD_TABLE = "perfplat_record_load"
 
 
-def _insert_postgresql(cursor, rows, data_set_id: int):
-    if not Record.objects.filter(data_set_id=data_set_id).exists():
-        # Nothing to replace (the data set is locked, so nobody adds records meanwhile, and
-        # the batch has no duplicate ids): COPY straight into the table, the fastest way in.
+def _insert_postgresql(cursor, rows, data_set_id: int, new_ids: bool):
+    if new_ids or not Record.objects.filter(data_set_id=data_set_id).exists():
+        # Nothing to replace (ids made for this batch, or an empty data set, locked so that
+        # nobody adds records meanwhile; the batch has no duplicate ids): COPY straight into
+        # the table, the fastest way in.
         with cursor.copy(f"COPY datasets_record ({_COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -389,10 +397,10 @@ def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) 
             import psycopg
 
             with psycopg.Cursor(connection.connection) as cursor:
-                _insert_postgresql(cursor, rows, data_set.pk)
+                _insert_postgresql(cursor, rows, data_set.pk, batch.new_ids)
         else:
             with connection.cursor() as cursor:
-                _insert_sqlite(cursor, rows)
+                _insert_sqlite(cursor, rows, batch.new_ids)
         changes = {"version": F("version") + 1, "last_write_at": datetime.fromtimestamp(now, UTC)}
         merged = _merge_field_types(current["field_types"], batch.field_types)
         if merged is not None:

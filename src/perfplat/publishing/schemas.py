@@ -96,6 +96,20 @@ class AssessmentOut(Schema):
         return _who(snapshot.recorded_by)
 
 
+class EvolutionNoteIn(Schema):
+    evolution: str
+
+
+class EvolutionNoteOut(Schema):
+    service: str
+    evolution: str  # "" until written
+    since: str | None  # the assessment it follows: "the beta assessment of 3 February 2025"
+    writable: bool
+    refusal: str | None  # why it cannot be written, when it cannot
+    updated_at: datetime | None
+    updated_by: str | None
+
+
 class EvidenceOut(Schema):
     text: str
     href: str | None

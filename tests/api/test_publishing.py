@@ -335,7 +335,8 @@ def test_the_evolution_note_is_refused_before_the_first_assessment(editor, world
 
 def test_the_readiness_report(editor, world):
     report = body(editor("GET", "/api/services/road-tax/readiness"))
-    assert (report["service"]["phase"], report["ready"], report["required"]) == ("live", False, 12)
+    assert (report["service"]["phase"], report["ready"], report["required"]) == ("live", False, 11)
+    assert (report["status"], report["met"], report["not_applicable"]) == ("not ready", 1, 1)
     assert report["items"][0]["status"] == "met"
     assert report["items"][0]["evidence"][0]["href"] == "/manage/services/road-tax"
     overview = body(editor("GET", "/api/organisations/transport/readiness"))

@@ -480,9 +480,10 @@ def test_the_readiness_report_page_and_its_printable_twin(editor, world):
     response = editor.get("/manage/services/road-tax/readiness")
     text = page(response)
     assert "Service Standard readiness" in text
-    assert "2 of the 12 things the standard asks at this phase" in text
-    assert text.count('govuk-tag--green">Met</strong>') == 2
+    assert "1 of the 11 things the standard asks at this phase (1 more does not apply)" in text
+    assert text.count('govuk-tag--green">Met</strong>') == 1
     assert text.count("Not met</strong>") == 10
+    assert text.count('govuk-tag--grey">Not applicable</strong>') == 1
     printable = page(editor.get("/manage/services/road-tax/readiness/print"))
     assert "Check the metrics" not in printable
     assert "app-print-links" in printable and "publishing/publishing.css" in printable

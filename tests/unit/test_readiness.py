@@ -233,6 +233,13 @@ def test_a_retired_service_without_data_sets_expects_no_data(world):
     update_service(None, world.agency_service, phase="retired")
     found = item(world.agency_service, "retired.no-data-expected")
     assert (found.status, found.reason) == ("not applicable", "The service has no data sets")
+    # Nor a dashboard: nothing asked of a retired service applies, and the report says so.
+    report = readiness(world.agency_service, NOW)
+    assert (report.status, report.ready, report.reason) == (
+        "not applicable",
+        None,
+        "Nothing asked at this phase applies to the service: each item says why",
+    )
 
 
 # alpha

@@ -56,6 +56,8 @@ DISCOVERY_REASON = (
     "prepare"
 )
 
+NOTHING_APPLIES = "Nothing asked at this phase applies to the service: each item says why"
+
 
 @dataclass(frozen=True)
 class Item:
@@ -138,7 +140,8 @@ def readiness(service, now: int | None = None) -> Report:
     retired = service.phase == RETIRED
     rank = PHASE_RANK.get(service.phase, 0)
     items = []
-    for key, phase, title, judge in ITEMS + (RETIRED_ITEMS if retired else ()):
+    # A retired service's own items first: they are what it is judged on.
+    for key, phase, title, judge in RETIRED_ITEMS + ITEMS if retired else ITEMS:
         if retired and phase != RETIRED:
             items.append(Item(key, phase, title, NOT_APPLICABLE, (), (), False, RETIRED_REASON))
             continue
@@ -155,8 +158,11 @@ def readiness(service, now: int | None = None) -> Report:
                 reason=judged.reason,
             )
         )
-    reason = DISCOVERY_REASON if rank == 0 and not retired else ""
-    return Report(service, service.phase, datetime.fromtimestamp(now, UTC), tuple(items), reason)
+    report = Report(service, service.phase, datetime.fromtimestamp(now, UTC), tuple(items))
+    if report.required:
+        return report
+    reason = DISCOVERY_REASON if rank == 0 and not retired else NOTHING_APPLIES
+    return Report(report.service, report.phase, report.computed_at, report.items, reason)
 
 
 def _steps_json(steps) -> list[dict]:

@@ -18,9 +18,9 @@ def assert_error(response, status, message):
     assert body(response)["message"] == message
 
 
-def call(client, method, path, token=None, payload=None):
-    """A JSON API call with an optional bearer token and JSON body."""
-    return ApiClient(client).send(method, path, payload, token)
+def call(client, method, path, token=None, payload=None, **headers):
+    """A JSON API call with an optional bearer token, JSON body and headers."""
+    return ApiClient(client).send(method, path, payload, token, **headers)
 
 
 class ApiClient:

@@ -605,6 +605,124 @@ def _demo_assessment(service, now: int) -> str | None:
     return f"{service.name}: a live assessment recorded"
 
 
+# Service Standard readiness (perfplat.publishing.readiness): one service fully ready at its
+# phase, the others not, each for a reason a team would recognise. Kept apart from the data
+# series: only metadata, catalogue entries and assessments change here.
+BASELINED = (
+    "vehicle-tax",
+    "driving-licence-renewal",
+    "register-to-vote",
+    "carers-allowance",
+    "child-benefit",
+)
+
+
+def _baseline_of(service) -> str | None:
+    """Three months of the service's data from its first whole month: "2025-01-01/2025-03-31"."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.db.models import Min
+
+    from perfplat.datasets.models import Record
+
+    first = Record.objects.filter(data_set__service=service).aggregate(Min("timestamp"))
+    if first["timestamp__min"] is None:
+        return None
+    start = add_periods("month", period_start("month", first["timestamp__min"] - 1), 1)
+    end = add_periods("month", start, 3)
+    day = lambda seconds: datetime.fromtimestamp(seconds, UTC).date()  # noqa: E731
+    return f"{day(start).isoformat()}/{(day(end) - timedelta(days=1)).isoformat()}"
+
+
+def _with_baseline(service) -> str | None:
+    from perfplat.dashboards.services import save_draft, start_draft
+
+    version = published_version(service)
+    baseline = _baseline_of(service)
+    if version is None or version.content.get("baseline") or baseline is None:
+        return None
+    draft = start_draft(None, service)
+    save_draft(None, draft, {**draft.content, "baseline": baseline})
+    publish_directly(service)
+    return f"{service.name}: baseline {baseline}"
+
+
+def _readiness_states(services: dict, now: int):
+    """Yields what it changed; safe to repeat."""
+    from datetime import UTC, datetime, timedelta
+
+    from perfplat.metrics.services import PlannedMetric, save_plan, update_metric
+    from perfplat.publishing.assessments import (
+        evolution_note,
+        record_assessment,
+        write_evolution_note,
+    )
+
+    for slug in BASELINED:
+        changed = _with_baseline(services[slug])
+        if changed:
+            yield changed
+    # Ready at live: its note for the next assessment is written.
+    vehicle_tax = services["vehicle-tax"]
+    if evolution_note(vehicle_tax) is None:
+        write_evolution_note(
+            None,
+            vehicle_tax,
+            "Since the live assessment the team sends reminders by email and text, and fewer "
+            "people phone to ask whether their vehicle is taxed.",
+        )
+        yield "Tax your vehicle: ready for its next live assessment"
+    # Not ready at live: a metric nobody has said why the team measures.
+    transactions = services["driving-licence-renewal"].metrics.filter(slug="transactions").first()
+    if transactions is not None and transactions.rationale:
+        update_metric(None, transactions, rationale="")
+    # Not ready at beta: assessed at alpha, and the note for the beta assessment not written.
+    child_benefit = services["child-benefit"]
+    if not child_benefit.snapshots.exists():
+        today = datetime.fromtimestamp(now, UTC).date()
+        record_assessment(
+            None,
+            child_benefit,
+            phase="alpha",
+            assessed_on=today - timedelta(days=300),
+            outcome="met",
+            notes="Test the paper form's questions online before beta.",
+            today=today,
+        )
+    # Not ready at alpha: a planned metric the platform cannot support as planned.
+    visa = services["extend-your-visa"]
+    if not visa.metrics.exists():
+        save_plan(
+            None,
+            visa,
+            [
+                PlannedMetric(
+                    "Applications completed",
+                    data_set_type="transactions-by-channel",
+                    fields=("channel", "count"),
+                    query="period=month&group_by=channel&collect=count:sum",
+                ),
+                PlannedMetric(
+                    "Applications by nationality",
+                    data_set_type="transactions-by-channel",
+                    fields=("nationality", "count"),
+                ),
+            ],
+        )
+    # Not ready when retired: a data set still expects data that will not come.
+    tax_disc = services["renew-tax-disc"]
+    if not tax_disc.data_sets.exists():
+        create_data_set(
+            None,
+            "transactions-by-channel",
+            service=tax_disc,
+            settings=DataSetSettings(
+                standard_type="transactions-by-channel", max_age_expected=8 * 86400
+            ),
+        )
+    yield "Readiness: one service ready at live, the others not, each for its own reason"
+
+
 def load_demo(now: int | None = None):
     """Create the demo registry and data sets and write their records; yields progress."""
     now = now or int(time.time())
@@ -637,6 +755,7 @@ def load_demo(now: int | None = None):
     assessed = _demo_assessment(services[SERVICES[0].slug], now)
     if assessed:
         yield assessed
+    yield from _readiness_states(services, now)
     # The demo collector (perfplat.collectors.demo): pulls from `perfplat demo-source`.
     from perfplat.collectors.demo import load_demo_collector
 

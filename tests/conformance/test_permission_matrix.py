@@ -183,6 +183,8 @@ EXPECTED = {
     ("GET", "manage/assessments/<int:snapshot_id>"): TRANSPORT_WORKERS,
     ("GET", "manage/assessments/<int:snapshot_id>/evolution"): TRANSPORT_WORKERS,
     ("POST", "manage/assessments/<int:snapshot_id>/evolution"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/evolution"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/evolution"): TRANSPORT_WORKERS,
     ("GET", "manage/services/<service>/readiness"): TRANSPORT_WORKERS,
     ("GET", "manage/services/<service>/readiness/print"): TRANSPORT_WORKERS,
     ("POST", "manage/services/<service>/readiness/check-metrics"): TRANSPORT_WORKERS,
@@ -201,6 +203,8 @@ EXPECTED = {
     ("POST", "api/services/<service>/assessments"): TRANSPORT_ADMINS,
     ("GET", "api/assessments/<snapshot_id>"): TRANSPORT_WORKERS,
     ("PATCH", "api/assessments/<snapshot_id>"): TRANSPORT_WORKERS,
+    ("GET", "api/services/<service>/evolution"): TRANSPORT_WORKERS,
+    ("PUT", "api/services/<service>/evolution"): TRANSPORT_WORKERS,
     ("GET", "api/services/<service>/readiness"): TRANSPORT_WORKERS,
     ("GET", "api/organisations/<organisation>/readiness"): TRANSPORT_WORKERS,
     # collectors (perfplat.collectors): whoever manages the data set. Each request gets a fresh
@@ -286,6 +290,7 @@ BODIES = {
         "outcome": "met",
     },
     ("PATCH", "api/assessments/<snapshot_id>"): {"evolution": "More people apply online"},
+    ("PUT", "api/services/<service>/evolution"): {"evolution": "More people apply online"},
     # perfplat.collectors
     ("POST", "api/data-sets/<data_set_id>/collectors"): {
         "name": "Export",

@@ -317,7 +317,8 @@ def test_demo_is_idempotent(db, capsys):
         "Demo data loaded. Sign in at /manage/ as admin@perfplat.example (perfplat-demo-2026)."
     )
     assert first == Record.objects.count() > 4000
-    assert DataSet.objects.values("data_group").distinct().count() == 12
+    # The 12 services with data, and the retired service's data set that still expects data.
+    assert DataSet.objects.values("data_group").distinct().count() == 13
     assert (Organisation.objects.count(), Service.objects.count(), User.objects.count()) == (
         15,
         16,
@@ -366,6 +367,35 @@ def test_demo_loads_over_a_year_of_weekly_transactions_by_channel(db, capsys):
     for channel in ("digital", "paper", "phone"):
         assert sum(record["channel"] == channel for record in records) == len(weeks)
     assert all(record["period"] == "week" and record["count"] > 0 for record in records)
+
+
+def test_demo_shows_one_service_ready_and_the_others_not_each_for_its_reason(db, capsys):
+    from perfplat.publishing.readiness import readiness
+
+    run(capsys, "demo")
+    reports = {service.slug: readiness(service) for service in Service.objects.all()}
+
+    def first_unmet(slug) -> str:
+        return next(item.key for item in reports[slug].required if not item.met)
+
+    assert [slug for slug, report in reports.items() if report.ready] == ["vehicle-tax"]
+    assert reports["vehicle-tax"].met_count == 12
+    assert reports["report-a-pothole"].status == "not applicable"
+    reasons = {
+        "check-benefit-entitlement": "alpha.metrics-planned",  # nothing planned yet
+        "extend-your-visa": "alpha.metrics-supported",  # a field its type does not have
+        "child-benefit": "beta.evolution",  # no note since its alpha assessment
+        "lasting-power-of-attorney": "beta.baseline",  # no baseline period chosen
+        "driving-licence-renewal": "live.rationales",  # a metric without a rationale
+        "register-to-vote": "beta.baseline",  # no completion data set
+        "carers-allowance": "beta.baseline",  # no cost data set
+        "renew-tax-disc": "retired.no-data-expected",  # its data set still expects data
+    }
+    assert {slug: first_unmet(slug) for slug in reasons} == reasons
+    assert reports["register-to-vote"].next_step == (
+        "Create a data set of the standard type completion and send its records for the "
+        "baseline period"
+    )
 
 
 # the real console script

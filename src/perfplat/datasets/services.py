@@ -166,6 +166,11 @@ def update_data_set(actor, data_set: DataSet, **changes) -> DataSet:
         DataSet.objects.filter(pk=data_set.pk).update(**values, version=F("version") + 1)
         for name, value in values.items():
             setattr(data_set, name, value)
+        # Imported here: metrics build on data sets. The data set's type is part of the
+        # verdict of each metric that reads it, so those verdicts are checked again.
+        from perfplat.metrics.services import recheck_support
+
+        recheck_support(data_set.metrics.select_related("data_set"))
         record(
             actor,
             "data_set.update",

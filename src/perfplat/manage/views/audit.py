@@ -51,6 +51,7 @@ ACTIONS = {
     "dashboard.unpublish": "Dashboard unpublished",
     "assessment.record": "Assessment recorded",
     "assessment.evolution": "Assessment's evolution note changed",
+    "assessment.coming_evolution": "Evolution note for the coming assessment changed",
 }
 
 

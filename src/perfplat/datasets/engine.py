@@ -6,6 +6,7 @@ only after they match the identifier pattern, so they cannot break out of the JS
 value travels as a query parameter.
 """
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from django.db import connection
 
 from perfplat.errors import InvalidQuery
 
-from .models import IDENTIFIER, DataSet
+from .models import IDENTIFIER, MAX_NUMBER, DataSet
 from .periods import PERIOD_FIELDS, PERIODS, add_periods, format_timestamp, period_range
 from .queries import Query
 
@@ -36,6 +37,12 @@ class SQLite:
 
     def number(self, field):
         return self.scalar(field)
+
+    def sum(self, field):
+        # total(), not sum(): SQLite's integer sum() fails the whole statement with "integer
+        # overflow" past 2^63, where total() adds in floating point (exact while the running
+        # total stays within 2^53, which `_bounded` then requires of the answer).
+        return f"total({self.number(field)})"
 
     def is_string(self, field):
         return f"json_type(data, '$.{field}') = 'text'"
@@ -84,6 +91,10 @@ class PostgreSQL(SQLite):
 
     def number(self, field):
         return f"(data ->> '{field}')::numeric"
+
+    def sum(self, field):
+        # numeric sums are exact and never overflow; `_bounded` checks the answer.
+        return f"coalesce(sum({self.number(field)}), 0)"
 
     def is_string(self, field):
         return f"jsonb_typeof(data -> '{field}') = 'string'"
@@ -143,11 +154,27 @@ def value_sort_key(value):
     return (3, value)
 
 
-def _number(value):
-    # PostgreSQL sums numeric as Decimal: whole sums of whole numbers stay integers.
+def _bounded(value, item) -> int | float | None:
+    """A sum or mean from the database as JSON carries it exactly: a whole number within
+    MAX_NUMBER is an int (1.5 + 1.5 is 3 on both databases), anything else a float. A sum
+    beyond MAX_NUMBER, or a mean that is not finite (only data stored before numbers were
+    bounded, or very many large values, can make one), is refused: the query cannot be
+    answered exactly."""
+    if value is None:
+        return None
     if isinstance(value, Decimal):
-        return int(value) if value.as_tuple().exponent >= 0 else float(value)
-    return value
+        # PostgreSQL's numeric: exact, of any size.
+        if value.is_finite() and value == value.to_integral_value() and abs(value) <= MAX_NUMBER:
+            return int(value)
+        value = float(value) if value.is_finite() else math.inf
+    value = float(value) if abs(value) > MAX_NUMBER else value
+    if not math.isfinite(value) or (item.method == "sum" and abs(value) > MAX_NUMBER):
+        verb = "sum" if item.method == "sum" else "average"
+        raise InvalidQuery(
+            f"Cannot {verb} field {item.field!r}: the result lies beyond ±{MAX_NUMBER} "
+            "(2^53 - 1), the largest number perfplat adds up exactly"
+        )
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 @dataclass
@@ -227,7 +254,7 @@ def _aggregates(query: Query, sql) -> list[str]:
     for item in query.collect:
         field = item.field
         if item.method == "sum":
-            columns.append(f"coalesce(sum({sql.number(field)}), 0)")
+            columns.append(sql.sum(field))
         elif item.method == "mean":
             columns.append(f"avg({sql.number(field)})")
         elif item.method == "count":
@@ -242,7 +269,7 @@ def _collected(query: Query, values, sql) -> dict:
     result = {}
     for item, value in zip(query.collect, values, strict=True):
         if item.method in ("sum", "mean"):
-            value = _number(value)
+            value = _bounded(value, item)
             if item.method == "mean" and value is not None:
                 value = float(value)
         elif item.method is None or item.method == "set":

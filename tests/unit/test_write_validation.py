@@ -467,6 +467,13 @@ def test_numbers_at_the_bound_are_stored_exactly():
     assert type(data["c"]) is int
 
 
+def test_a_text_value_at_the_length_bound_is_accepted_and_one_longer_refused():
+    assert only_record([{"t": "x" * 10_000}]).data == {"t": "x" * 10_000}
+    assert problems_of([{"t": "x" * 10_001}]) == [
+        "record 0: field 't' is 10001 characters long: text values are at most 10000 characters"
+    ]
+
+
 def test_a_key_at_the_length_bound_is_accepted_and_one_longer_refused():
     assert only_record([{"k" * 100: 1}]).data == {"k" * 100: 1}
     assert problems_of([{"k" * 101: 1}]) == [

@@ -7,6 +7,7 @@ value travels as a query parameter.
 """
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -349,6 +350,12 @@ _RAW_COLUMNS = {
 
 
 def _raw(query: Query, plan: Plan, sql) -> list[dict]:
+    return list(_raw_records(query, plan, sql))
+
+
+def _raw_records(query: Query, plan: Plan, sql) -> Iterator[dict]:
+    """The records of a raw query, one at a time: the statement runs now (so its errors are
+    raised here), and rows are fetched in chunks as the records are taken."""
     order = []
     if query.sort_by in _RAW_COLUMNS:
         column = _RAW_COLUMNS[query.sort_by]
@@ -369,20 +376,62 @@ def _raw(query: Query, plan: Plan, sql) -> list[dict]:
     if query.limit is not None:
         statement += " LIMIT %s"
         params.append(query.limit)
+    cursor = connection.cursor()
+    try:
+        cursor.execute(statement, params)
+    except Exception:
+        cursor.close()
+        raise
+    return _records_of(cursor)
+
+
+def _records_of(cursor) -> Iterator[dict]:
     loads = orjson.loads
-    records = []
-    for row in _fetch(statement, params):
-        record = {"_id": row[0]}
-        if row[1] is not None:
-            record["_timestamp"] = format_timestamp(row[1])
-        # Fields by name: PostgreSQL's jsonb keeps no order, and the CSV columns follow this.
-        record.update(sorted(loads(row[9]).items()))
-        if row[1] is not None:
-            for name, start in zip(PERIOD_FIELDS, row[2:8], strict=True):
-                record[name] = format_timestamp(start)
-        record["_updated_at"] = format_timestamp(row[8])
-        records.append(record)
-    return records
+    try:
+        while rows := cursor.fetchmany(500):
+            for row in rows:
+                record = {"_id": row[0]}
+                if row[1] is not None:
+                    record["_timestamp"] = format_timestamp(row[1])
+                # Fields by name: PostgreSQL's jsonb keeps no order.
+                record.update(sorted(loads(row[9]).items()))
+                if row[1] is not None:
+                    for name, start in zip(PERIOD_FIELDS, row[2:8], strict=True):
+                        record[name] = format_timestamp(start)
+                record["_updated_at"] = format_timestamp(row[8])
+                yield record
+    finally:
+        cursor.close()
+
+
+def result_table(data_set: DataSet, query: Query) -> tuple[list[str], Iterator[list]]:
+    """A query's result as a table, for CSV: its columns, known before any row is read (from
+    the query, and for a raw read from the fields the data set holds), and its rows, one at a
+    time (a raw read's records are fetched in chunks as they are written out). Nested period
+    results are flattened: a row per group and period."""
+    if query.is_raw:
+        sql = dialect()
+        records = _raw_records(query, _where(query, data_set, sql), sql)
+        columns = ["_id", "_timestamp", *sorted(data_set.field_types), *PERIOD_FIELDS]
+        columns.append("_updated_at")
+    else:
+        records = _flattened(run_query(data_set, query), query.group_by)
+        collected = [key for item in query.collect for key in item.keys]
+        columns = list(query.group_by)
+        if query.period is not None:
+            columns += ["_start_at", "_end_at"]
+        columns += ["_count", *collected]
+    return columns, ([record.get(column) for column in columns] for record in records)
+
+
+def _flattened(items: list[dict], group_by: tuple[str, ...]) -> Iterator[dict]:
+    for item in items:
+        if "values" in item:
+            head = {key: item[key] for key in group_by}
+            for period in item["values"]:
+                yield {**head, **period}
+        else:
+            yield item
 
 
 def _group_columns(query: Query, plan: Plan, sql) -> list[str]:

@@ -17,6 +17,8 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_NUMBER = 2**53 - 1
 # A field name (a record's key) is at most this long.
 MAX_KEY_LENGTH = 100
+# A text value is at most this long.
+MAX_TEXT_LENGTH = 10_000
 # A data set holds at most this many distinct fields: every raw read, CSV and the data set's
 # field list grows with them.
 MAX_FIELDS = 500

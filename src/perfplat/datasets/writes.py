@@ -31,6 +31,7 @@ from .models import (
     MAX_FIELDS,
     MAX_KEY_LENGTH,
     MAX_NUMBER,
+    MAX_TEXT_LENGTH,
     Correction,
     DataSet,
     Record,
@@ -209,6 +210,11 @@ def number_problem(value) -> str | None:
 def value_problem(key: str, value) -> str | None:
     if type(value) is str and NUL in value:
         return f"field {key!r} contains the NUL character (\\u0000), which cannot be stored"
+    if type(value) is str and len(value) > MAX_TEXT_LENGTH:
+        return (
+            f"field {key!r} is {len(value)} characters long: "
+            f"text values are at most {MAX_TEXT_LENGTH} characters"
+        )
     if type(value) in (int, float):
         problem = number_problem(value)
         return f"field {key!r} {problem}" if problem else None
@@ -294,7 +300,7 @@ def validate_records(
                 value_type = type(value)
                 if (
                     value_type not in _TYPE_NAMES
-                    or (value_type is str and NUL in value)
+                    or (value_type is str and (NUL in value or len(value) > MAX_TEXT_LENGTH))
                     or (value_type in _NUMBERS and not -MAX_NUMBER <= value <= MAX_NUMBER)
                 ):
                     # (NaN fails the range check too.)

@@ -193,14 +193,20 @@ def cmd_worker(args):
 
     from perfplat.collectors import scheduler
 
+    worker_id = scheduler.new_worker_id()
     scheduler.ensure_system_jobs()
+    scheduler.beat(worker_id)
+    scheduler.recover_abandoned_tasks()
     options = ["--interval", str(args.interval), "--no-startup-delay", "--no-reload"]
+    options += ["--worker-id", worker_id]
     if args.once:
-        # What is due now, then every task queued, then exit (for cron, or a one-off run).
+        # What is due now, then every task queued, then exit (for cron, or a one-off run);
+        # still beating, so that other workers know its tasks are running.
         scheduler.enqueue_due_jobs()
         options.append("--batch")
+        scheduler.start_scheduler(interval=args.schedule_interval, worker=worker_id, schedule=False)
     else:
-        scheduler.start_scheduler(interval=args.schedule_interval)
+        scheduler.start_scheduler(interval=args.schedule_interval, worker=worker_id)
     call_command("db_worker", *options, verbosity=0 if args.quiet else 1)
 
 

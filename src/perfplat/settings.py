@@ -240,6 +240,10 @@ PERFPLAT_PUBLIC_CACHE_SECONDS = env_int("PERFPLAT_PUBLIC_CACHE_SECONDS", 24 * 36
 PERFPLAT_MAX_UPLOAD_BYTES = env_int("PERFPLAT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 PERFPLAT_UPLOAD_BACKGROUND_BYTES = env_int("PERFPLAT_UPLOAD_BACKGROUND_BYTES", 1024 * 1024)
 PERFPLAT_UPLOAD_BACKGROUND_ROWS = env_int("PERFPLAT_UPLOAD_BACKGROUND_ROWS", 5000)
+# A workbook (XLSX, XLS, ODS) is read in a child process that may use this much more memory
+# and this many seconds (uploads.spreadsheet_limits); past either, the file is refused.
+PERFPLAT_SPREADSHEET_MEMORY_BYTES = env_int("PERFPLAT_SPREADSHEET_MEMORY_BYTES", 2 * 1024**3)
+PERFPLAT_SPREADSHEET_SECONDS = env_int("PERFPLAT_SPREADSHEET_SECONDS", 60)
 
 # Collectors (perfplat.collectors): each pull gives up after this many seconds, and stops
 # reading a response at this many bytes. Addresses on private networks and this machine are
@@ -252,6 +256,9 @@ PERFPLAT_COLLECTORS_ALLOW_PRIVATE = env_bool("PERFPLAT_COLLECTORS_ALLOW_PRIVATE"
 PERFPLAT_RETRY_BASE_SECONDS = env_int("PERFPLAT_RETRY_BASE_SECONDS", 30)
 PERFPLAT_RETRY_MAX_SECONDS = env_int("PERFPLAT_RETRY_MAX_SECONDS", 15 * 60)
 PERFPLAT_FRESHNESS_CHECK_SECONDS = env_int("PERFPLAT_FRESHNESS_CHECK_SECONDS", 60)
+# A task still running on a worker that has not beaten for this long was abandoned (the worker
+# was killed): it is marked failed and its work recovers (collectors.scheduler).
+PERFPLAT_WORKER_TIMEOUT_SECONDS = env_int("PERFPLAT_WORKER_TIMEOUT_SECONDS", 60)
 # Where people reach the platform: the links in notification emails start with it.
 PERFPLAT_BASE_URL = os.environ.get("PERFPLAT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # GOV.UK Notify, for EMAIL_BACKEND=perfplat.notifications.backends.NotifyEmailBackend: an API

@@ -204,10 +204,14 @@ def cmd_worker(args):
         # still beating, so that other workers know its tasks are running.
         scheduler.enqueue_due_jobs()
         options.append("--batch")
-        scheduler.start_scheduler(interval=args.schedule_interval, worker=worker_id, schedule=False)
-    else:
-        scheduler.start_scheduler(interval=args.schedule_interval, worker=worker_id)
-    call_command("db_worker", *options, verbosity=0 if args.quiet else 1)
+    thread = scheduler.start_scheduler(
+        interval=args.schedule_interval, worker=worker_id, schedule=not args.once
+    )
+    try:
+        call_command("db_worker", *options, verbosity=0 if args.quiet else 1)
+    finally:
+        thread.stop()
+        thread.join(timeout=10)
 
 
 def cmd_demo_source(args):

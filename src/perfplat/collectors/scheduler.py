@@ -356,6 +356,9 @@ class SchedulerThread(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        if not self.schedule:
+            # Only beating: the worker beat as it started.
+            self.stopping.wait(self.interval)
         while not self.stopping.is_set():
             try:
                 if self.worker:

@@ -6,6 +6,7 @@ with the status that fits: 400, 401, 403, 404, 409.
 """
 
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
@@ -65,6 +66,15 @@ def invalid_input(request, error):
             "message": (messages[0] if messages else "Invalid input") + more,
             "messages": messages,
         },
+        status=400,
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+def unreadable_form(request, error):
+    # A multipart body without a boundary, or cut short: the client's mistake, not ours.
+    return json_response(
+        {"status": "error", "message": f"The body is not valid multipart/form-data: {error}"},
         status=400,
     )
 

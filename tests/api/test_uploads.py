@@ -575,6 +575,19 @@ def test_api_upload_with_a_mapping(client, typed, world):
     assert body(bad)["message"].startswith('"date" is not a field column "When" can be mapped to')
 
 
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary="])
+def test_api_upload_without_a_multipart_boundary_is_a_400(client, typed, world, content_type):
+    response = client.generic(
+        "POST",
+        f"/api/data-sets/{typed.pk}/uploads",
+        b"--x\r\n",
+        content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {world.token(world.editor)}",
+    )
+    assert response.status_code == 400
+    assert body(response)["message"].startswith("The body is not valid multipart/form-data: ")
+
+
 def test_api_upload_without_a_file(client, typed, world):
     response = client.post(
         f"/api/data-sets/{typed.pk}/uploads",

@@ -186,14 +186,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/manage/sign-in"
 LOGIN_REDIRECT_URL = "/manage/"
 
-# Sign-in throttling: after AXES_FAILURE_LIMIT failures for one email address the account is
-# locked for AXES_COOLOFF_MINUTES.
+# Sign-in throttling: after AXES_FAILURE_LIMIT failures for one email address from one IP
+# address, that account is locked from that address for AXES_COOLOFF_MINUTES.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# Locking per account, not per IP address, is deliberate: many civil servants sign in from one
-# office address, and locking an address would lock out a whole department at once.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Account and address together: locking an account everywhere would let anyone lock anyone
+# out for ever by guessing wrong from anywhere, and locking an address would lock out a whole
+# office (many civil servants sign in from one).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -214,9 +214,29 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "perfplat <noreply@perfplat.invalid>")
 
 SESSION_COOKIE_HTTPONLY = True
-# Secure cookies whenever the site is served over HTTPS (set PERFPLAT_HTTPS=true behind TLS).
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("PERFPLAT_HTTPS", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def https_settings(environ) -> dict:
+    """PERFPLAT_HTTPS=true (the site is served over HTTPS): cookies are sent only over HTTPS
+    and browsers are told to use HTTPS for PERFPLAT_HSTS_SECONDS (a year by default; 0 turns
+    HSTS off). PERFPLAT_PROXY_SSL_HEADER names the header a TLS-terminating proxy sets to
+    "https" (such as X-Forwarded-Proto): only then is that header believed, since any client
+    can send it; without a proxy nothing is needed."""
+    https = environ.get("PERFPLAT_HTTPS", "").strip().lower() in {"1", "true", "yes", "on"}
+    hsts = environ.get("PERFPLAT_HSTS_SECONDS", "")
+    header = environ.get("PERFPLAT_PROXY_SSL_HEADER", "").strip()
+    return {
+        "SESSION_COOKIE_SECURE": https,
+        "CSRF_COOKIE_SECURE": https,
+        "SECURE_HSTS_SECONDS": (int(hsts) if hsts else 365 * 24 * 3600) if https else 0,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+        "SECURE_PROXY_SSL_HEADER": (
+            ("HTTP_" + header.upper().replace("-", "_"), "https") if header else None
+        ),
+    }
+
+
+globals().update(https_settings(os.environ))
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

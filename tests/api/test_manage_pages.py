@@ -266,6 +266,20 @@ def test_a_locked_account_does_not_lock_another(client, world):
     assert signed_in_user(client) == str(world.org_admin.pk)
 
 
+def test_failures_from_one_address_do_not_lock_the_account_from_another(client, world):
+    # Otherwise anyone could keep anyone locked out for ever by guessing wrong.
+    wrong = {"username": "dft-editor@example.gov.uk", "password": "wrong"}
+    right = {"username": "dft-editor@example.gov.uk", "password": PASSWORD}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/manage/sign-in", wrong, REMOTE_ADDR="203.0.113.9")
+    assert client.post("/manage/sign-in", right, REMOTE_ADDR="203.0.113.9").status_code == 429
+
+    response = client.post("/manage/sign-in", right, REMOTE_ADDR="198.51.100.7")
+
+    assert response.status_code == 302
+    assert signed_in_user(client) == str(world.editor.pk)
+
+
 def test_choosing_a_new_password_ends_a_lockout(client, world, mailoutbox):
     wrong = {"username": "dft-editor@example.gov.uk", "password": "wrong"}
     for _ in range(settings.AXES_FAILURE_LIMIT):

@@ -111,7 +111,10 @@ def update_user(actor, user: User, **changes) -> User:
         if actor is not None and actor.pk == user.pk and not actor.is_platform_admin:
             raise Forbidden("You cannot change your own role or organisation")
         _check_role_fits(actor, role, organisation)
+    stays_admin = role == User.PLATFORM_ADMIN and clean.get("is_active", user.is_active)
     with transaction.atomic():
+        if user.is_platform_admin and user.is_active and not stays_admin:
+            _check_not_last_admin(actor, user)
         before = snapshot(user, USER_FIELDS)
         for name, value in clean.items():
             setattr(user, name, value)
@@ -125,6 +128,24 @@ def update_user(actor, user: User, **changes) -> User:
             organisation=user.organisation,
         )
     return user
+
+
+def _check_not_last_admin(actor, user: User) -> None:
+    """A platform admin may not take away their own role or account (another must), and the
+    last active platform admin keeps theirs: someone must always be able to manage the
+    platform. The admins' rows are locked, so two admins cannot demote each other at once."""
+    if actor is not None and actor.pk == user.pk:
+        raise Forbidden(
+            "You cannot remove your own platform admin role or deactivate your own account: "
+            "ask another platform admin"
+        )
+    admins = User.objects.select_for_update().filter(role=User.PLATFORM_ADMIN, is_active=True)
+    if not admins.exclude(pk=user.pk).exists():
+        raise Conflict(
+            f"{user.email} is the last active platform admin: make someone else a platform "
+            "admin first",
+            field="role",
+        )
 
 
 def users_visible_to(actor):

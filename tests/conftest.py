@@ -33,6 +33,14 @@ def data_set(make_data_set):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # Throttle counts (accounts.throttle) live in the cache: each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests make many users. test_accounts checks the real setting.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -200,11 +200,15 @@ AXES_VERBOSE = False
 # A locked-out sign-in answers the GOV.UK sign-in page with the lockout message, status 429.
 AXES_LOCKOUT_CALLABLE = "perfplat.manage.views.auth.locked_out"
 
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG or "EMAIL_HOST" not in os.environ
-    else "django.core.mail.backends.smtp.EmailBackend",
+# The console backend prints whole emails, password links included, so it is only the
+# default in development (DEBUG; `make run` chooses it for the demo); elsewhere an email
+# without a server to send it is logged without its body (notifications.backends).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if "EMAIL_HOST" in os.environ
+    else "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "perfplat.notifications.backends.UnsentEmailBackend"
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -1,6 +1,7 @@
 """Managing users and personal API tokens; each change is permission-checked and audited."""
 
 import hmac
+import logging
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -14,6 +15,8 @@ from perfplat.errors import Conflict, Forbidden, InvalidRequest
 
 from .models import PersonalToken, User
 from .permissions import check
+
+logger = logging.getLogger(__name__)
 
 USER_FIELDS = ["email", "name", "role", "organisation", "is_active"]
 
@@ -228,11 +231,22 @@ def password_link(user: User, request=None) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
-def send_password_setup(user: User, request=None) -> None:
-    """Email a new user the link where they choose their password."""
+def send_password_setup(user: User, request=None) -> bool:
+    """Email a new user the link where they choose their password; False (logged, without
+    the link) when it could not be sent: the account exists all the same, and a password
+    reset sends another link."""
     from django.core.mail import send_mail
 
     link = password_link(user, request)
+    try:
+        _send_setup(send_mail, user, link)
+    except Exception:  # noqa: BLE001 - any mail failure; the body (a password link) is not logged
+        logger.warning("Could not send the password email to %s", user.email, exc_info=False)
+        return False
+    return True
+
+
+def _send_setup(send_mail, user: User, link: str) -> None:
     send_mail(
         "Your Performance Platform account",
         f"Hello {user.name or user.email},\n\n"

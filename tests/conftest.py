@@ -41,6 +41,13 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _two_factor_not_required(settings):
+    # Most tests sign admins in with force_login, as if they had given both factors; the tests
+    # of two-factor sign-in (test_two_factor.py) and the browser tests turn the rule on.
+    settings.PERFPLAT_TWO_FACTOR_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests make many users. test_accounts checks the real setting.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

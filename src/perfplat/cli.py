@@ -235,6 +235,13 @@ def cmd_demo(args):
         print(line)
 
 
+def cmd_demo_code(args):
+    """The code the demo admins' authenticator app shows now (their key is public)."""
+    from perfplat.demo import demo_code
+
+    print(demo_code())
+
+
 # parser
 
 
@@ -345,6 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="load realistic demo data (safe to repeat)")
     demo.set_defaults(func=cmd_demo, django=True)
+    demo_code = commands.add_parser(
+        "demo-code", help="the demo admins' two-factor code now (local demo only)"
+    )
+    demo_code.set_defaults(func=cmd_demo_code, django=True)
     return parser
 
 

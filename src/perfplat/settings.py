@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "perfplat.accounts",
@@ -72,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "perfplat.accounts.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its lockout response.
@@ -184,6 +189,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/manage/sign-in"
+# Two-factor sign-in (accounts.two_factor): platform and organisation admins must use it.
+PERFPLAT_TWO_FACTOR_REQUIRED = env_bool("PERFPLAT_TWO_FACTOR_REQUIRED", True)
+# The name authenticator apps show beside the codes.
+OTP_TOTP_ISSUER = "Performance Platform"
 LOGIN_REDIRECT_URL = "/manage/"
 
 # Sign-in throttling: after AXES_FAILURE_LIMIT failures for one email address from one IP

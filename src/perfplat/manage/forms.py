@@ -133,6 +133,25 @@ def lockout_message(request=None) -> str:
     )
 
 
+class CodeForm(forms.Form):
+    """A code from an authenticator app (or, signing in, a recovery code)."""
+
+    code = text_field(
+        "Code",
+        "Enter the code",
+        width="govuk-input--width-10",
+        max_length=40,
+    )
+
+    def __init__(self, *args, hint="", **kwargs):
+        super().__init__(*args, **kwargs)
+        code = self.fields["code"]
+        code.help_text = hint
+        code.widget.attrs.update(
+            {"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"}
+        )
+
+
 class PasswordResetForm(auth_forms.PasswordResetForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from perfplat.accounts import throttle
+from perfplat.accounts import throttle, two_factor
 from perfplat.accounts.permissions import requires
 from perfplat.errors import error_response
 
@@ -32,7 +32,12 @@ def sign_in(request):
         return redirect(next_path or "manage-home")
     form = forms.SignInForm(request, data=_data(request))
     if form.is_bound and form.is_valid():
-        login(request, form.get_user())
+        user = form.get_user()
+        if two_factor.enrolled(user):
+            # Not signed in yet: the code comes first.
+            two_factor.start(request, user, next_path)
+            return redirect("sign-in-code")
+        login(request, user)
         return redirect(next_path or "manage-home")
     status = 429 if form.is_bound and form.locked_out else 200
     return render(request, "manage/sign_in.html", {"form": form}, status=status)

@@ -2,10 +2,10 @@
 sheets are refused before any grid is built, and what the checks miss is read in a child
 process under a memory and time limit, never in the worker itself.
 
-The bombs are made in memory by tests/spreadsheet_bombs.py: an XLSX whose one far cell is XFD1048576 (1.6 KB, which
-made python-calamine allocate 549 GB and abort the process) or CV1048576 (4.25 GB), the same
-padded past the background-upload size, one whose <dimension> lies, an ODS of repeated rows of
-repeated cells, and an XLS reaching the format's last cell.
+The bombs are made in memory by tests/spreadsheet_bombs.py: an XLSX whose one far cell is
+XFD1048576 (1.6 KB, which made python-calamine allocate 549 GB and abort the process) or
+CV1048576 (4.25 GB), the same padded past the background-upload size, one whose <dimension>
+lies, an ODS of repeated rows of repeated cells, and an XLS reaching the format's last cell.
 """
 
 import pytest

@@ -33,6 +33,21 @@ def data_set(make_data_set):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # Throttle counts (accounts.throttle) live in the cache: each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _two_factor_not_required(settings):
+    # Most tests sign admins in with force_login, as if they had given both factors; the tests
+    # of two-factor sign-in (test_two_factor.py) and the browser tests turn the rule on.
+    settings.PERFPLAT_TWO_FACTOR_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests make many users. test_accounts checks the real setting.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

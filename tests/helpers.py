@@ -6,6 +6,13 @@ import orjson
 from django.test import Client
 
 
+def content(response) -> bytes:
+    """The response's body, streamed (CSV reads) or not."""
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
 def body(response):
     return orjson.loads(response.content)
 

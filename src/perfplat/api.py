@@ -8,6 +8,7 @@ bearer token that is not valid, is 401 with `WWW-Authenticate: Bearer`, whatever
 
 from django.conf import settings
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
@@ -94,6 +95,15 @@ def invalid_input(request, error):
             "message": (messages[0] if messages else "Invalid input") + more,
             "messages": messages,
         },
+        status=400,
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+def unreadable_form(request, error):
+    # A multipart body without a boundary, or cut short: the client's mistake, not ours.
+    return json_response(
+        {"status": "error", "message": f"The body is not valid multipart/form-data: {error}"},
         status=400,
     )
 

@@ -193,15 +193,25 @@ def cmd_worker(args):
 
     from perfplat.collectors import scheduler
 
+    worker_id = scheduler.new_worker_id()
     scheduler.ensure_system_jobs()
+    scheduler.beat(worker_id)
+    scheduler.recover_abandoned_tasks()
     options = ["--interval", str(args.interval), "--no-startup-delay", "--no-reload"]
+    options += ["--worker-id", worker_id]
     if args.once:
-        # What is due now, then every task queued, then exit (for cron, or a one-off run).
+        # What is due now, then every task queued, then exit (for cron, or a one-off run);
+        # still beating, so that other workers know its tasks are running.
         scheduler.enqueue_due_jobs()
         options.append("--batch")
-    else:
-        scheduler.start_scheduler(interval=args.schedule_interval)
-    call_command("db_worker", *options, verbosity=0 if args.quiet else 1)
+    thread = scheduler.start_scheduler(
+        interval=args.schedule_interval, worker=worker_id, schedule=not args.once
+    )
+    try:
+        call_command("db_worker", *options, verbosity=0 if args.quiet else 1)
+    finally:
+        thread.stop()
+        thread.join(timeout=10)
 
 
 def cmd_demo_source(args):
@@ -223,6 +233,13 @@ def cmd_demo(args):
 
     for line in load_demo():
         print(line)
+
+
+def cmd_demo_code(args):
+    """The code the demo admins' authenticator app shows now (their key is public)."""
+    from perfplat.demo import demo_code
+
+    print(demo_code())
 
 
 # parser
@@ -335,6 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="load realistic demo data (safe to repeat)")
     demo.set_defaults(func=cmd_demo, django=True)
+    demo_code = commands.add_parser(
+        "demo-code", help="the demo admins' two-factor code now (local demo only)"
+    )
+    demo_code.set_defaults(func=cmd_demo_code, django=True)
     return parser
 
 

@@ -262,6 +262,10 @@ QUIET_SERVICES = [
 
 # One user per role, for local use only (the README lists them).
 DEMO_PASSWORD = "perfplat-demo-2026"  # noqa: S105 - demo data, local use only
+# The demo admins' authenticator key (platform and organisation admins must sign in with a
+# code): public, like the password, so `perfplat demo-code` and any authenticator app given it
+# make their codes. Local use only.
+DEMO_TWO_FACTOR_KEY = "3132333435363738393031323334353637383930"  # noqa: S105 - RFC 6238's
 DEMO_USERS = [
     ("admin@perfplat.example", "Pat Admin", "platform-admin", None),
     ("dft-admin@perfplat.example", "Dana Transport", "org-admin", "department-for-transport"),
@@ -498,10 +502,36 @@ def load_registry() -> dict:
         services[slug] = service
     for email, name, role, organisation in DEMO_USERS:
         if not User.objects.filter(email=email).exists():
-            create_user(
+            user = create_user(
                 None, email, role, organisation=organisation, name=name, password=DEMO_PASSWORD
             )
+            if role != "editor":
+                _enrol_demo_admin(user)
     return services
+
+
+def _enrol_demo_admin(user) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(
+        user=user, name="Authenticator app", key=DEMO_TWO_FACTOR_KEY, confirmed=True
+    )
+
+
+def demo_code(now: float | None = None) -> str:
+    """The code the demo admins' authenticator app would show now."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(bytes.fromhex(DEMO_TWO_FACTOR_KEY))
+    if now is not None:
+        totp.time = now
+    return f"{totp.token():06d}"
+
+
+def demo_key_text() -> str:
+    import base64
+
+    return base64.b32encode(bytes.fromhex(DEMO_TWO_FACTOR_KEY)).decode()
 
 
 # (slug, name, unit, KPI, data type, query, rationale)
@@ -760,4 +790,8 @@ def load_demo(now: int | None = None):
     from perfplat.collectors.demo import load_demo_collector
 
     yield from load_demo_collector()
+    yield (
+        "The demo admins also give a code from an authenticator app: `perfplat demo-code` "
+        f"prints it (their key, for an app: {demo_key_text()})."
+    )
     yield f"Demo data loaded. Sign in at /manage/ as {DEMO_USERS[0][0]} ({DEMO_PASSWORD})."

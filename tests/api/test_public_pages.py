@@ -422,6 +422,12 @@ def test_unpublishing_takes_the_dashboard_down(client, world):
     assert "book" not in [r["slug"] for r in csv_rows(data(client, "/services.csv"))]
 
 
+def test_csv_twins_neutralise_text_a_spreadsheet_would_run(client, world):
+    update_service(None, world.renew, name='=HYPERLINK("http://evil","Renew")')
+    listed = {row["slug"]: row for row in csv_rows(data(client, "/services.csv"))}
+    assert listed["renew"]["name"] == '\'=HYPERLINK("http://evil","Renew")'
+
+
 def test_user_text_is_escaped_everywhere(client, world):
     update_service(None, world.renew, name='<script>alert("name")</script>')
     draft = start_draft(None, world.renew)

@@ -270,6 +270,19 @@ def test_an_editor_cannot_record_an_assessment(editor):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "0002-02-28", "0003-12-31"])
+def test_an_assessment_in_the_first_years_of_the_calendar_is_refused(admin, day):
+    response = admin(
+        "POST",
+        "/api/services/road-tax/assessments",
+        {"phase": "beta", "assessed_on": day, "outcome": "met"},
+    )
+    assert (response.status_code, body(response)["message"]) == (
+        400,
+        "The assessment date must be 1 January 2000 or later",
+    )
+
+
 def test_a_future_assessment_is_refused(admin):
     response = admin(
         "POST",

@@ -18,6 +18,7 @@ from perfplat.datasets.services import DataSetSettings, create_data_set
 from perfplat.errors import Conflict, InvalidRequest, PayloadTooLarge
 from perfplat.uploads import services
 from perfplat.uploads.models import HeaderMapping, Upload
+from spreadsheet_bombs import area_message, far_cell_xlsx
 from spreadsheets import csv_file, xlsx
 
 AUTO_IDS = ["_timestamp", "period", "channel"]
@@ -499,6 +500,23 @@ def test_a_background_upload_that_cannot_be_read_says_why(typed, world, settings
     )
 
 
+def test_a_padded_spreadsheet_bomb_is_refused_by_the_worker_which_carries_on(
+    typed, world, run_worker
+):
+    # 1.3 MB (so checked in the background) whose one far cell is XFD1048576: it made the
+    # reader allocate 549 GB and killed `perfplat worker`.
+    bomb = receive(typed, far_cell_xlsx(1048575, 16383, padding=1_300_000), world.editor)
+    good = receive(typed, csv_file(GOOD), world.editor, commit=True, background=False)
+    assert bomb.status == Upload.QUEUED
+    run_worker()
+    bomb.refresh_from_db()
+    assert (bomb.status, bomb.failure_message) == (
+        Upload.INVALID,
+        area_message("", "XFD", 1048576, 17_179_869_184),
+    )
+    assert Upload.objects.get(pk=good.pk).status == Upload.COMMITTED
+
+
 # history
 
 
@@ -573,6 +591,19 @@ def test_api_upload_with_a_mapping(client, typed, world):
     )
     assert bad.status_code == 400
     assert body(bad)["message"].startswith('"date" is not a field column "When" can be mapped to')
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary="])
+def test_api_upload_without_a_multipart_boundary_is_a_400(client, typed, world, content_type):
+    response = client.generic(
+        "POST",
+        f"/api/data-sets/{typed.pk}/uploads",
+        b"--x\r\n",
+        content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {world.token(world.editor)}",
+    )
+    assert response.status_code == 400
+    assert body(response)["message"].startswith("The body is not valid multipart/form-data: ")
 
 
 def test_api_upload_without_a_file(client, typed, world):

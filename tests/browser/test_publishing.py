@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.axe import assert_accessible
+from browser.signing_in import give_code
 from browser.viewports import desktop_only, phone_only
 from perfplat.dashboards import services as dashboards
 from publishing_fixtures import kpi_data_sets, send_month
@@ -27,6 +28,7 @@ def sign_in_as(page, email, next_path=DASHBOARD):
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    give_code(page, email)
     expect(page).to_have_url(re.compile(re.escape(next_path) + "$"))
 
 

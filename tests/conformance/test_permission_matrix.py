@@ -72,6 +72,15 @@ EXPECTED = {
     ("GET", "manage/sign-in"): EVERYONE,
     ("POST", "manage/sign-in"): EVERYONE,
     ("POST", "manage/sign-out"): EVERYONE,
+    # two-factor sign-in: the code page leads back to sign-in unless a password was just given
+    ("GET", "manage/sign-in/code"): set(),
+    ("POST", "manage/sign-in/code"): set(),
+    ("GET", "manage/two-factor"): SIGNED_IN,
+    ("GET", "manage/two-factor/set-up"): SIGNED_IN,
+    ("POST", "manage/two-factor/set-up"): SIGNED_IN,
+    ("POST", "manage/two-factor/recovery-codes"): SIGNED_IN,
+    # admins must keep it (the rule is off in these tests, as in a platform that turned it off)
+    ("POST", "manage/two-factor/turn-off"): SIGNED_IN,
     ("GET", "manage/password"): SIGNED_IN,
     ("POST", "manage/password"): SIGNED_IN,
     ("GET", "manage/password/done"): SIGNED_IN,

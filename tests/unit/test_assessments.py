@@ -140,6 +140,14 @@ def test_only_the_services_admins_record_assessments(world, role):
             "assessed_on",
             "The assessment date must be a real date, such as 2025-03-31",
         ),
+        *(
+            (
+                {"assessed_on": day},
+                "assessed_on",
+                "The assessment date must be 1 January 2000 or later",
+            )
+            for day in ("0001-01-01", "0002-06-30", "0003-12-31", "1999-12-31")
+        ),
         (
             {"assessed_on": "2025-02-11"},
             "assessed_on",

@@ -326,6 +326,27 @@ def test_demo_is_idempotent(db, capsys):
     )
 
 
+def test_demo_admins_sign_in_with_the_code_demo_code_prints(client, db, capsys, settings):
+    settings.PERFPLAT_TWO_FACTOR_REQUIRED = True
+    run(capsys, "demo")
+    client.post(
+        "/manage/sign-in",
+        {"username": "dft-admin@perfplat.example", "password": "perfplat-demo-2026"},
+    )
+    code, out, _ = run(capsys, "demo-code")
+    assert code == 0 and len(out.strip()) == 6 and out.strip().isdigit()
+    response = client.post("/manage/sign-in/code", {"code": out.strip()})
+    assert response["Location"] == "/manage/"
+    assert client.get("/manage/").status_code == 200
+
+
+def test_the_demo_code_is_rfc_6238s_sha1_test_vector():
+    from perfplat.demo import demo_code
+
+    # RFC 6238, appendix B: at 59 s the 8-digit code is 94287082; six digits, 287082.
+    assert demo_code(59) == "287082"
+
+
 def test_demo_registry_has_departments_with_agencies_and_services_in_every_phase(db, capsys):
     run(capsys, "demo")
     departments = Organisation.objects.filter(type="department")

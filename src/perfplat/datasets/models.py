@@ -11,6 +11,17 @@ from perfplat.errors import InvalidRequest
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Bounds on what a record may hold (README, "Limits"). Every number stored lies within
+# ±(2^53 - 1), so it is exact as a JSON number in every client (RFC 7493's I-JSON range) and
+# sums of them stay exact; the read API refuses a sum or mean beyond it (datasets.engine).
+MAX_NUMBER = 2**53 - 1
+# A field name (a record's key) is at most this long.
+MAX_KEY_LENGTH = 100
+# A text value is at most this long.
+MAX_TEXT_LENGTH = 10_000
+# A data set holds at most this many distinct fields: every raw read, CSV and the data set's
+# field list grows with them.
+MAX_FIELDS = 500
 
 
 def validate_slug(kind: str, value: str, field: str = "") -> str:

@@ -6,6 +6,7 @@ checked and stored the same way whichever way it arrives.
 
 import base64
 import hashlib
+import math
 import re
 import secrets
 import time
@@ -25,7 +26,17 @@ from perfplat.errors import (
     RecordProblem,
 )
 
-from .models import IDENTIFIER, Correction, DataSet, Record, WriteBatch
+from .models import (
+    IDENTIFIER,
+    MAX_FIELDS,
+    MAX_KEY_LENGTH,
+    MAX_NUMBER,
+    MAX_TEXT_LENGTH,
+    Correction,
+    DataSet,
+    Record,
+    WriteBatch,
+)
 from .periods import EARLIEST, LATEST, OUT_OF_RANGE, format_timestamp, parse_datetime, period_starts
 from .types import TYPES, DataSetType, apply_type
 
@@ -34,8 +45,7 @@ RESERVED_KEYS = ("_id", "_timestamp")
 NUL = "\x00"
 _NO_WHITESPACE = re.compile(r"\S+")
 MAX_ID_LENGTH = 255
-# Floats hold every whole number below this exactly.
-_EXACT = 2**53
+_NUMBERS = (int, float)
 _TYPE_NAMES = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 
@@ -135,6 +145,11 @@ def _describe(value) -> str:
 
 def key_problem(key: str) -> str | None:
     """Why `key` cannot be a field name of a record, or None when it can."""
+    if len(key) > MAX_KEY_LENGTH:
+        return (
+            f"key {key[:20]!r}... is {len(key)} characters long: "
+            f"keys are at most {MAX_KEY_LENGTH} characters"
+        )
     if not IDENTIFIER.fullmatch(key):
         return (
             f"key {key!r} is not a valid identifier "
@@ -177,9 +192,32 @@ def timestamp_problem(value, error: Exception) -> str:
     )
 
 
+NUMBER_RANGE = (
+    f"numbers must lie between -{MAX_NUMBER} and {MAX_NUMBER} (±(2^53 - 1), the whole "
+    "numbers every JSON reader holds exactly)"
+)
+
+
+def number_problem(value) -> str | None:
+    """Why a number cannot be stored: out of range or not finite; None when it can."""
+    if type(value) is float and not math.isfinite(value):
+        return f"is {value}: {NUMBER_RANGE}"
+    if not -MAX_NUMBER <= value <= MAX_NUMBER:
+        return f"is {value}: {NUMBER_RANGE}"
+    return None
+
+
 def value_problem(key: str, value) -> str | None:
     if type(value) is str and NUL in value:
         return f"field {key!r} contains the NUL character (\\u0000), which cannot be stored"
+    if type(value) is str and len(value) > MAX_TEXT_LENGTH:
+        return (
+            f"field {key!r} is {len(value)} characters long: "
+            f"text values are at most {MAX_TEXT_LENGTH} characters"
+        )
+    if type(value) in (int, float):
+        problem = number_problem(value)
+        return f"field {key!r} {problem}" if problem else None
     if type(value) in _TYPE_NAMES:
         return None
     return f"field {key!r} is {_describe(value)}: values must be strings, numbers, booleans or null"
@@ -260,10 +298,15 @@ def validate_records(
                 new_ids = False
             else:
                 value_type = type(value)
-                if value_type not in _TYPE_NAMES or (value_type is str and NUL in value):
+                if (
+                    value_type not in _TYPE_NAMES
+                    or (value_type is str and (NUL in value or len(value) > MAX_TEXT_LENGTH))
+                    or (value_type in _NUMBERS and not -MAX_NUMBER <= value <= MAX_NUMBER)
+                ):
+                    # (NaN fails the range check too.)
                     record_problems.append((key, value_problem(key, value)))
                     continue
-                if value_type is float and value.is_integer() and -_EXACT < value < _EXACT:
+                if value_type is float and value.is_integer():
                     # 1.0 is 1: one JSON number, one group, on both databases (spreadsheets
                     # give floats for whole numbers).
                     value = int(value)
@@ -376,6 +419,18 @@ def _merge_field_types(current: dict, seen: frozenset) -> dict | None:
     return {field: sorted(names) for field, names in merged.items()}
 
 
+def check_field_count(data_set: DataSet, current: dict, seen: frozenset) -> None:
+    """Refuse a write that would give the data set more than MAX_FIELDS distinct fields."""
+    new = sorted({field for field, _ in seen} - set(current))
+    if len(current) + len(new) <= MAX_FIELDS:
+        return
+    examples = ", ".join(new[:3]) + (", ..." if len(new) > 3 else "")
+    raise InvalidRequest(
+        f"Data set {data_set} may hold at most {MAX_FIELDS} distinct fields: it has "
+        f"{len(current)} and this write adds {len(new)} more ({examples})"
+    )
+
+
 def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) -> int:
     """Store validated records in one transaction; returns how many were written."""
     now = int(time.time())
@@ -383,6 +438,7 @@ def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) 
         # Locks the data set row on PostgreSQL so concurrent writers update field types and
         # the version one after the other (SQLite's IMMEDIATE transactions already do).
         current = DataSet.objects.select_for_update().values("field_types").get(pk=data_set.pk)
+        check_field_count(data_set, current["field_types"], batch.field_types)
         write_batch = WriteBatch.objects.create(
             data_set_id=data_set.pk,
             kind=source.kind,
@@ -411,8 +467,11 @@ def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) 
 
 
 def validate_for(data_set: DataSet, records: list) -> PreparedBatch:
-    """Validate records as the data set would on a write (its auto_ids and its type)."""
-    return validate_records(records, data_set.auto_ids, TYPES.get(data_set.standard_type))
+    """Validate records as the data set would on a write (its auto_ids, its type and how many
+    fields it may hold)."""
+    batch = validate_records(records, data_set.auto_ids, TYPES.get(data_set.standard_type))
+    check_field_count(data_set, data_set.field_types, batch.field_types)
+    return batch
 
 
 def write_records(data_set: DataSet, records: list, source: WriteSource) -> int:

@@ -8,12 +8,11 @@ resolved time range: a write to the data set, a new published version or a new p
 relative ranges such as `duration=12`) each give a new key.
 """
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from perfplat import csvfiles
 from perfplat.dashboards.content import (
     COMPLETION_FUNNEL,
     GROUPED_TIME_SERIES,
@@ -103,12 +102,8 @@ class ModuleView:
         return payload
 
     def as_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([column.key for column in self.columns])
-        for row in self.rows:
-            writer.writerow(["" if value is None else _csv_value(value) for value in row])
-        return out.getvalue()
+        rows = [[_csv_value(value) for value in row] for row in self.rows]
+        return csvfiles.csv_text([[column.key for column in self.columns], *rows])
 
 
 def _csv_value(value):

@@ -47,6 +47,9 @@ def _text(value, field: str, label: str) -> str:
     return value.strip()
 
 
+EARLIEST_ASSESSMENT = date(2000, 1, 1)
+
+
 def _assessment_date(value, today: date) -> date:
     if isinstance(value, datetime):
         value = value.date()
@@ -62,6 +65,12 @@ def _assessment_date(value, today: date) -> date:
     if value > today:
         raise InvalidRequest(
             "The assessment date must be today or in the past", field="assessed_on"
+        )
+    if value < EARLIEST_ASSESSMENT:
+        # Service Standard assessments are younger; and the KPIs a year before a date in the
+        # first years of the calendar cannot be worked out.
+        raise InvalidRequest(
+            "The assessment date must be 1 January 2000 or later", field="assessed_on"
         )
     return value
 

@@ -50,7 +50,7 @@ class SendBackIn(Schema):
     comment: str
 
 
-class ChangeOut(Schema):
+class VersionChangeOut(Schema):
     what: str  # audience, usage, baseline, or "<kind> module “<title>”"
     change: str  # changed, added, removed, moved
     before: Any
@@ -60,7 +60,7 @@ class ChangeOut(Schema):
 class ComparisonOut(Schema):
     older: int
     newer: int
-    changes: list[ChangeOut]
+    changes: list[VersionChangeOut]
 
 
 class AssessmentIn(Schema):

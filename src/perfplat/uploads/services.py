@@ -381,6 +381,27 @@ def _failed(upload: Upload, error: Exception, doing: str) -> None:
     )
 
 
+def abandoned(args: list, started_at, now) -> None:
+    """The background task checking or committing an upload died with its worker (see
+    collectors.scheduler.recover_abandoned_tasks): its transaction stored nothing. The upload
+    is marked failed with a message its page shows; a checked upload can be committed again,
+    any other uploaded again."""
+    upload = Upload.objects.filter(pk=args[0], status__in=Upload.IN_PROGRESS).first()
+    if upload is None:
+        return
+    checked = upload.row_count > 0 and upload.error_count == 0 and bool(upload.headers)
+    doing = "storing the records of" if upload.status == Upload.COMMITTING else "checking"
+    again = "Commit it again." if checked else "Upload the file again."
+    _finish(
+        upload,
+        Upload.FAILED,
+        failure_message=(
+            f"The background worker stopped while {doing} this file (it was restarted or ran "
+            f"out of memory), so no records were stored. {again}"
+        ),
+    )
+
+
 def _set(upload: Upload, **changes) -> None:
     for name, value in changes.items():
         setattr(upload, name, value)

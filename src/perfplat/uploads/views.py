@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from perfplat.accounts.permissions import requires
+from perfplat.collectors.scheduler import recover_abandoned_tasks
 from perfplat.datasets.models import DataSet
 from perfplat.errors import PerfplatError
 
@@ -101,6 +102,9 @@ def upload_detail(request, data_set_id: int, upload_id: int):
     """The upload's preview and row errors; while background work runs, its progress."""
     upload = services.find_upload(data_set_id, upload_id)
     data_set = upload.data_set
+    if upload.in_progress and recover_abandoned_tasks():
+        # Its worker may have died: then it has just been marked failed, with the reason.
+        upload.refresh_from_db()
     form = None
     if request.method == "POST" and upload.headers and not upload.in_progress:
         form = _mapping_form(upload, request.POST)

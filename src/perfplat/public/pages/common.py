@@ -2,9 +2,7 @@
 that keys the cached results of pages listing many services, organisation chains and the
 references to organisations and services in their JSON, and CSV text."""
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Sum
@@ -74,13 +72,6 @@ def tiles(latest: maths.PeriodKpis) -> list[Tile]:
             )
         )
     return result
-
-
-def _csv_text(rows: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows([["" if cell is None else cell for cell in row] for row in rows])
-    return out.getvalue()
 
 
 # what is public, cheaply: the fingerprint that keys pages listing many services

@@ -50,7 +50,9 @@ def test_a_beacon_that_is_off_offers_the_form_to_turn_it_on(world):
     page = text(response)
     assert "Turn on the beacon" in page
     assert "Counts" not in page
-    assert re.search(r'<textarea name="steps"[^>]*>\s*start\ndone</textarea>', response.content.decode())
+    assert re.search(
+        r'<textarea name="steps"[^>]*>\s*start\ndone</textarea>', response.content.decode()
+    )
 
 
 def test_turning_the_beacon_on_from_the_page(world):
@@ -72,8 +74,8 @@ def test_turning_the_beacon_on_from_the_page(world):
     base = "http://testserver/beacon/road-tax"
     for step in ("start", "details", "done"):
         assert (
-            f'&lt;img src=&quot;{base}/{step}.gif&quot; alt=&quot;&quot; width=&quot;1&quot; '
-            'height=&quot;1&quot; referrerpolicy=&quot;origin&quot;&gt;'
+            f"&lt;img src=&quot;{base}/{step}.gif&quot; alt=&quot;&quot; width=&quot;1&quot; "
+            "height=&quot;1&quot; referrerpolicy=&quot;origin&quot;&gt;"
         ) in content
     assert (
         f"navigator.sendBeacon(&quot;{base}&quot;, JSON.stringify({{step: &quot;start&quot;}}))"
@@ -126,7 +128,7 @@ def test_the_page_shows_todays_yesterdays_and_the_weeks_counts(world):
     response = as_user(world.editor).get("/manage/services/road-tax/beacon")
     rows = re.findall(
         r'<th scope="row" class="govuk-table__header">(.*?)</th>\s*'
-        r'<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>',
+        r"<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>",
         response.content.decode(),
     )
     assert rows == [

@@ -2,6 +2,7 @@
 steps and origins, copy the snippet for the service's pages, read the counts), turning it off,
 and the public page that says what the beacon stores (/privacy/beacon)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -56,6 +57,12 @@ def count_rows(beacon, days: list) -> list[dict]:
     return rows
 
 
+def _every(seconds: float) -> str:
+    if seconds == 60:
+        return "every minute"
+    return f"every {seconds:g} seconds"
+
+
 @answers("GET", "POST")
 @requires("service.view")
 def beacon_page(request, service):
@@ -95,6 +102,7 @@ def beacon_page(request, service):
             clamped_days=[day.day for day in days if day.clamped],
             other_sources=services.other_sources(beacon),
             days_shown=DAYS_SHOWN,
+            written_every=_every(settings.PERFPLAT_BEACON_DATA_SET_SECONDS),
         )
     return render(request, "beacon/manage.html", context)
 

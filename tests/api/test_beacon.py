@@ -528,3 +528,80 @@ def test_the_kpi_api_gives_the_completion_rate_of_the_beacons_days(beacon, clien
     )
     rate = january["kpis"]["completion_rate"]
     assert (rate["numerator"], rate["denominator"], rate["value"]) == (6, 8, 0.75)
+
+
+# the production entry point (perfplat.wsgi, what `perfplat serve` runs)
+
+
+def wsgi_call(method, path, body=b"", **environ):
+    import io
+
+    from perfplat.wsgi import application
+
+    started = {}
+
+    def start_response(status, headers, exc_info=None):
+        started.update(status=status, headers=headers)
+
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        **environ,
+    }
+    result = application(environ, start_response)
+    try:
+        answer = b"".join(result)
+    finally:
+        getattr(result, "close", lambda: None)()
+    return started["status"], started["headers"], answer
+
+
+def test_the_production_wsgi_application_answers_the_beacon_before_django(beacon):
+    status, headers, answer = wsgi_call(
+        "POST",
+        "/beacon/road-tax",
+        b'{"step":"start"}',
+        CONTENT_TYPE="text/plain;charset=UTF-8",
+        HTTP_ORIGIN=SITE,
+        HTTP_USER_AGENT=CHROME,
+        HTTP_COOKIE="sessionid=abc; csrftoken=x",
+    )
+    assert (status, answer) == ("204 No Content", b"")
+    assert headers == [
+        ("Cache-Control", "no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Vary", "Origin"),
+        ("Access-Control-Allow-Origin", SITE),
+        ("Content-Length", "0"),
+    ]
+    status, headers, answer = wsgi_call(
+        "GET", "/beacon/road-tax/done.gif", HTTP_REFERER=f"{SITE}/", HTTP_USER_AGENT=CHROME
+    )
+    assert (status, answer) == ("200 OK", PIXEL)
+    assert ("Content-Type", "image/gif") in headers
+    assert ("Content-Length", str(len(PIXEL))) in headers
+    status, headers, answer = wsgi_call("HEAD", "/beacon/road-tax/done.gif")
+    assert (status, answer, ("Content-Length", str(len(PIXEL))) in headers) == (
+        "200 OK",
+        b"",
+        True,
+    )
+    counting.flusher.flush()
+    assert stored_counts() == {
+        (beacon.service_id, "start", HOUR, "counted"): 1,
+        (beacon.service_id, "done", HOUR, "counted"): 1,
+    }
+
+
+def test_the_production_wsgi_application_passes_other_paths_to_django(db):
+    status, _, answer = wsgi_call("GET", "/_status")
+    assert (status, answer) == ("200 OK", b'{"status":"ok","message":"database is up"}')
+    status, _, _ = wsgi_call("GET", "/beacon/road-tax/start/extra")
+    assert status == "404 Not Found"

@@ -91,8 +91,10 @@ class Routes:
                 self._routes = routes()
             except Exception:
                 # Beacon requests are answered whatever happens; with the database away the
-                # events count as sent to unknown services until it is back.
+                # events count as sent to unknown services until it is back. The production
+                # path has no request signals to drop a broken connection: drop it here.
                 logger.exception("Could not read the journey beacons")
+                connection.close_if_unusable_or_obsolete()
                 if self._routes is None:
                     return {}
             self._loaded_at = time.monotonic()

@@ -9,21 +9,29 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from .models import BeaconCount
-
 START, DONE = "start", "done"
+# The kinds of count: an event counted, counted apart, or rejected (not counted towards
+# anything, and stored with no step: whatever was sent is not kept).
+COUNTED, BOT, PREFETCH = "counted", "bot", "prefetch"
+UNKNOWN_SERVICE, UNKNOWN_STEP, UNLISTED_ORIGIN = (
+    "unknown-service",
+    "unknown-step",
+    "unlisted-origin",
+)
+KINDS = (COUNTED, BOT, PREFETCH, UNKNOWN_SERVICE, UNKNOWN_STEP, UNLISTED_ORIGIN)
+REJECTED = (UNKNOWN_SERVICE, UNKNOWN_STEP, UNLISTED_ORIGIN)
 # Step names travel in URLs (/beacon/<service>/<step>.gif): lower-case letters, digits, - and _.
 STEP_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,49}")
 # An event is a few bytes; anything longer is not one (and is not read).
 MAX_BODY_BYTES = 1024
-# Programs that say what they are. Real browsers never match; people using an unusual browser
-# are still counted, just apart, so nothing here needs to be perfect.
+# Programs that say what they are, in a lower-case user agent. Real browsers never match;
+# people using an unusual browser are still counted, just apart, so nothing here needs to be
+# perfect. (Matched against the lower-cased text: re.IGNORECASE makes this 4 times slower.)
 BOT_AGENT = re.compile(
     r"bot[/;_-]|\bbots?\b|crawl|spider|slurp|archiver|facebookexternalhit|embedly|"
     r"preview|lighthouse|pagespeed|pingdom|uptime|monitor|headlesschrome|phantomjs|"
     r"^curl/|^wget/|python-requests|python-urllib|aiohttp|httpx|go-http-client|^java/|"
-    r"okhttp|libwww|scrapy|node-fetch|axios/",
-    re.IGNORECASE,
+    r"okhttp|libwww|scrapy|node-fetch|axios/"
 )
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -95,7 +103,7 @@ def request_origin(origin_header: str, referer: str) -> str | None:
 
 
 def is_bot(user_agent: str) -> bool:
-    return not user_agent or BOT_AGENT.search(user_agent) is not None
+    return not user_agent or BOT_AGENT.search(user_agent.lower()) is not None
 
 
 def is_prefetch(sec_purpose: str, purpose: str, x_moz: str, x_purpose: str) -> bool:
@@ -115,13 +123,13 @@ def classify(
     """The (service id, step, kind) an event is counted under. Rejected events keep no step:
     whatever was sent is not stored."""
     if route is None:
-        return (0, "", BeaconCount.UNKNOWN_SERVICE)
+        return (0, "", UNKNOWN_SERVICE)
     if from_origin not in route.origins:
-        return (route.service_id, "", BeaconCount.UNLISTED_ORIGIN)
+        return (route.service_id, "", UNLISTED_ORIGIN)
     if step not in route.steps:
-        return (route.service_id, "", BeaconCount.UNKNOWN_STEP)
+        return (route.service_id, "", UNKNOWN_STEP)
     if bot:
-        return (route.service_id, step, BeaconCount.BOT)
+        return (route.service_id, step, BOT)
     if prefetch:
-        return (route.service_id, step, BeaconCount.PREFETCH)
-    return (route.service_id, step, BeaconCount.COUNTED)
+        return (route.service_id, step, PREFETCH)
+    return (route.service_id, step, COUNTED)

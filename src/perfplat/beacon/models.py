@@ -5,6 +5,8 @@ event, with how many events there were."""
 
 from django.db import models
 
+from . import events
+
 
 class Beacon(models.Model):
     """A service's journey beacon: its steps in order (the first "start", the last "done") and
@@ -30,15 +32,10 @@ class BeaconCount(models.Model):
     Rows are only ever added to by upserts (`count = count + n`), one per key, so the many
     processes counting at once each touch only the rows of the steps they saw."""
 
-    COUNTED = "counted"
-    BOT = "bot"
-    PREFETCH = "prefetch"
-    # Rejected: not counted towards anything; the step is stored as "" (whatever was sent).
-    UNKNOWN_SERVICE = "unknown-service"
-    UNKNOWN_STEP = "unknown-step"
-    UNLISTED_ORIGIN = "unlisted-origin"
-    KINDS = (COUNTED, BOT, PREFETCH, UNKNOWN_SERVICE, UNKNOWN_STEP, UNLISTED_ORIGIN)
-    REJECTED = (UNKNOWN_SERVICE, UNKNOWN_STEP, UNLISTED_ORIGIN)
+    COUNTED, BOT, PREFETCH = events.COUNTED, events.BOT, events.PREFETCH
+    UNKNOWN_SERVICE, UNKNOWN_STEP = events.UNKNOWN_SERVICE, events.UNKNOWN_STEP
+    UNLISTED_ORIGIN = events.UNLISTED_ORIGIN
+    KINDS, REJECTED = events.KINDS, events.REJECTED
 
     # The service's id; 0 for events sent to a service that has no beacon (or does not
     # exist), so no foreign key.

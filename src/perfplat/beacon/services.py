@@ -296,22 +296,19 @@ class DayCounts:
 def daily_counts(beacon: Beacon, first_day: int, last_day: int) -> list[DayCounts]:
     """Each day from `first_day` to `last_day` (UTC day starts), newest first."""
     sums = _sums(beacon.service_id, first_day, last_day + DAY)
-    found = []
-    for day in range(last_day, first_day - 1, -DAY):
-
-        def total(kinds, day=day):
-            return sum(n for (step, kind, d), n in sums.items() if d == day and kind in kinds)
-
-        found.append(
-            DayCounts(
-                datetime.fromtimestamp(day, UTC).date(),
-                tuple(sums.get((step, BeaconCount.COUNTED, day), 0) for step in beacon.steps),
-                total({BeaconCount.BOT}),
-                total({BeaconCount.PREFETCH}),
-                total(set(BeaconCount.REJECTED)),
-            )
+    by_kind: dict[tuple, int] = {}
+    for (_step, kind, day), events in sums.items():
+        by_kind[(kind, day)] = by_kind.get((kind, day), 0) + events
+    return [
+        DayCounts(
+            datetime.fromtimestamp(day, UTC).date(),
+            tuple(sums.get((step, BeaconCount.COUNTED, day), 0) for step in beacon.steps),
+            by_kind.get((BeaconCount.BOT, day), 0),
+            by_kind.get((BeaconCount.PREFETCH, day), 0),
+            sum(by_kind.get((kind, day), 0) for kind in BeaconCount.REJECTED),
         )
-    return found
+        for day in range(last_day, first_day - 1, -DAY)
+    ]
 
 
 def step_totals(beacon: Beacon, start: int | None, end: int | None) -> list[tuple[str, int]]:

@@ -534,7 +534,12 @@ def test_the_kpi_api_gives_the_completion_rate_of_the_beacons_days(beacon, clien
 
 
 def wsgi_call(method, path, body=b"", **environ):
+    """Call perfplat.wsgi.application itself. As Django's test client does, the request
+    signals do not close the database connection, which holds the test's transaction."""
     import io
+
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
 
     from perfplat.wsgi import application
 
@@ -555,11 +560,17 @@ def wsgi_call(method, path, body=b"", **environ):
         "CONTENT_LENGTH": str(len(body)),
         **environ,
     }
-    result = application(environ, start_response)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
-        answer = b"".join(result)
+        result = application(environ, start_response)
+        try:
+            answer = b"".join(result)
+        finally:
+            getattr(result, "close", lambda: None)()
     finally:
-        getattr(result, "close", lambda: None)()
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return started["status"], started["headers"], answer
 
 

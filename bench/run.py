@@ -9,10 +9,14 @@
       each uploaded and committed end to end (parse -> convert -> validate -> store, the path
       of the pages, the API and `perfplat upload`), on SQLite and on PostgreSQL;
   (e) the public pages (bench_pages.py): a service dashboard with 8 modules and /services
-      listing 500 services, server time cold and warm, in-process, on SQLite and PostgreSQL.
+      listing 500 services, server time cold and warm, in-process, on SQLite and PostgreSQL;
+  (f) the journey beacon (bench_beacon.py): sustained events per second over HTTP with 4
+      workers and their p99 latency, on SQLite and PostgreSQL, and the counts stored after a
+      graceful stop checked against the events sent.
 
 Every figure is the median of several runs. Run as `python bench/run.py [--quick]`, or
-`python bench/run.py --uploads-only` for (d) alone, `--pages-only` for (e) alone.
+`python bench/run.py --uploads-only` for (d) alone, `--pages-only` for (e) alone,
+`--beacon-only` for (f) alone.
 """
 
 import argparse
@@ -30,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
+from bench_beacon import run_beacon
 from bench_pages import run_pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,10 +56,11 @@ def free_port() -> int:
 class Server:
     """`perfplat serve` on a free port, with its own database."""
 
-    def __init__(self, database_url: str, workers: int):
+    def __init__(self, database_url: str, workers: int, serve_options=()):
         self.port = free_port()
         self.env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "ERROR"}
         self.workers = workers
+        self.serve_options = list(serve_options)
 
     def perfplat(self, *args, capture=False):
         return subprocess.run(
@@ -75,6 +81,7 @@ class Server:
                 str(self.port),
                 "--workers",
                 str(self.workers),
+                *self.serve_options,
             ],
             env=self.env,
             stdout=subprocess.DEVNULL,
@@ -424,6 +431,21 @@ def run_uploads(args) -> None:
         sys.exit(status)
 
 
+def run_beacons(args) -> None:
+    """(f) on SQLite, then on PostgreSQL (a throwaway cluster, in a process of its own)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run_beacon(Server, "SQLite", f"sqlite:///{tmp}/beacon.sqlite3", args)
+    child = [sys.executable, __file__, "--beacon-child", "--beacon-workers"]
+    child += [str(args.beacon_workers), "--beacon-clients", str(args.beacon_clients)]
+    if args.quick:
+        child.append("--quick")
+    status = subprocess.run([str(ROOT / "scripts" / "with-postgres"), *child]).returncode
+    if status == 97:
+        print("\n== Journey beacon on PostgreSQL: not installed, skipped")
+    elif status:
+        sys.exit(status)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data, for a smoke run")
@@ -437,6 +459,12 @@ def main() -> None:
         "--uploads-only", action="store_true", help="only (d): the spreadsheet uploads"
     )
     parser.add_argument("--pages-only", action="store_true", help="only (e): the public pages")
+    parser.add_argument("--beacon-only", action="store_true", help="only (f): the journey beacon")
+    parser.add_argument("--beacon-workers", type=int, default=4)
+    parser.add_argument(
+        "--beacon-clients", type=int, default=6, help="client processes sending events"
+    )
+    parser.add_argument("--beacon-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--uploads-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--uploads-label", default="SQLite", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -449,6 +477,12 @@ def main() -> None:
         return
     if args.pages_only:
         run_pages(args.runs, args.quick)
+        return
+    if args.beacon_child:
+        run_beacon(Server, "PostgreSQL", os.environ["DATABASE_URL"], args)
+        return
+    if args.beacon_only:
+        run_beacons(args)
         return
     if not args.postgres_only:
         with tempfile.TemporaryDirectory() as tmp:
@@ -469,6 +503,8 @@ def main() -> None:
         run_uploads(args)
         # (e), the public pages.
         run_pages(args.runs, args.quick)
+        # (f), the journey beacon.
+        run_beacons(args)
         return
     print_result(run_database("PostgreSQL", os.environ["DATABASE_URL"], args))
 

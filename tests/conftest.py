@@ -48,6 +48,19 @@ def _two_factor_not_required(settings):
 
 
 @pytest.fixture(autouse=True)
+def _beacon_counts_flushed_by_tests(settings):
+    """No background thread stores the journey beacon's counts in the test process: tests
+    call perfplat.beacon.counting.flusher.flush() themselves. Each test starts with nothing
+    counted and the beacons read afresh."""
+    from perfplat.beacon import counting
+
+    settings.PERFPLAT_BEACON_FLUSH_SECONDS = 0
+    counting.reset()
+    yield
+    counting.reset()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests make many users. test_accounts checks the real setting.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

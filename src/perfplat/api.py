@@ -142,6 +142,10 @@ def _add_routers():
     from perfplat.publishing.api import router as publishing
 
     api.add_router("", publishing)
+    # the journey beacon's settings and counts (perfplat.beacon)
+    from perfplat.beacon.api import router as beacon
+
+    api.add_router("", beacon)
 
 
 _add_routers()

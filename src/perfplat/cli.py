@@ -62,12 +62,18 @@ def cmd_serve(args):
         bind,
         "--workers",
         str(args.workers),
+        *(
+            ["--worker-class", "gthread", "--threads", str(args.threads)]
+            if args.threads > 1
+            else []
+        ),
         "--timeout",
         "120",
         "--access-logfile",
         "-" if args.access_log else "/dev/null",
     ]
-    print(f"perfplat serving on http://{bind}/ with {args.workers} workers", flush=True)
+    threads = f", {args.threads} threads each" if args.threads > 1 else ""
+    print(f"perfplat serving on http://{bind}/ with {args.workers} workers{threads}", flush=True)
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
 
 
@@ -259,6 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument("--workers", type=_positive, default=min(4, 2 * (os.cpu_count() or 1)))
+    serve.add_argument(
+        "--threads",
+        type=_positive,
+        default=1,
+        help="threads per worker; more than 1 runs gunicorn's gthread workers, which also keep "
+        "connections open for the next request (worth it behind a proxy that reuses them)",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(func=cmd_serve, django=False)
 

@@ -65,9 +65,14 @@ INSTALLED_APPS = [
     # collectors, the scheduler, freshness notifications (issue 8)
     "perfplat.collectors",
     "perfplat.notifications",
+    # the journey beacon (issue 17)
+    "perfplat.beacon",
 ]
 
 MIDDLEWARE = [
+    # First: answers /beacon/... itself, so no cookie is read or set for those requests and
+    # counting an event costs as little as possible (perfplat.beacon.middleware).
+    "perfplat.beacon.middleware.BeaconMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "perfplat.errors.JsonErrorMiddleware",
@@ -299,6 +304,13 @@ PERFPLAT_BASE_URL = os.environ.get("PERFPLAT_BASE_URL", "http://127.0.0.1:8000")
 NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
 NOTIFY_TEMPLATE_ID = os.environ.get("NOTIFY_TEMPLATE_ID", "")
 NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+
+# The journey beacon (perfplat.beacon.counting): each process stores its counts this often (and
+# when it stops), writes them into the services' completion data sets at most this often, and
+# reads the services' beacon settings (steps, origins) again at most this often.
+PERFPLAT_BEACON_FLUSH_SECONDS = float(os.environ.get("PERFPLAT_BEACON_FLUSH_SECONDS", "1"))
+PERFPLAT_BEACON_DATA_SET_SECONDS = float(os.environ.get("PERFPLAT_BEACON_DATA_SET_SECONDS", "60"))
+PERFPLAT_BEACON_CONFIG_SECONDS = float(os.environ.get("PERFPLAT_BEACON_CONFIG_SECONDS", "5"))
 
 LOGGING = {
     "version": 1,

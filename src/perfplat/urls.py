@@ -23,6 +23,9 @@ urlpatterns = [
     # The metric catalogue and the support check (perfplat.metrics).
     path("manage/", include("perfplat.metrics.urls")),
     path("manage/", include("perfplat.manage.urls")),
+    # The journey beacon's management page and privacy page (perfplat.beacon); its events
+    # are answered by perfplat.beacon.middleware before any URL is resolved.
+    path("", include("perfplat.beacon.urls")),
     path("data/<str:data_group>/<str:data_type>", data.data_set_view, name="data-set"),
     path(
         "data/<str:data_group>/<str:data_type>/<path:record_id>",

@@ -261,6 +261,16 @@ EXPECTED = {
     ("POST", "api/data-sets/<data_set_id>/collectors/<collector_id>/run"): TRANSPORT_WORKERS,
     ("POST", "api/data-sets/<data_set_id>/collectors/<collector_id>/dry-run"): (TRANSPORT_WORKERS),
     ("GET", "api/data-sets/<data_set_id>/collectors/<collector_id>/runs"): TRANSPORT_WORKERS,
+    # the journey beacon (perfplat.beacon): whoever works on road-tax. road-tax has no beacon
+    # until a PUT or a page's POST turns it on; reading or turning off one that is off is a
+    # 404 (allowed, not refused).
+    ("GET", "api/services/<service>/beacon"): TRANSPORT_WORKERS,
+    ("PUT", "api/services/<service>/beacon"): TRANSPORT_WORKERS,
+    ("DELETE", "api/services/<service>/beacon"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/beacon"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/beacon"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/beacon/turn-off"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/beacon/turn-off"): TRANSPORT_WORKERS,
     # the emails sent to the signed-in person (perfplat.notifications)
     ("GET", "manage/notifications"): SIGNED_IN,
     ("GET", "api/notifications"): SIGNED_IN,
@@ -306,6 +316,11 @@ BODIES = {
         "url": "https://example.org/data.csv",
     },
     ("PATCH", "api/data-sets/<data_set_id>/collectors/<collector_id>"): {"paused": True},
+    # perfplat.beacon
+    ("PUT", "api/services/<service>/beacon"): {
+        "steps": ["start", "done"],
+        "origins": ["https://www.example.gov.uk"],
+    },
 }
 
 # A sample value for each URL argument, and the kind of object it names.

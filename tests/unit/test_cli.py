@@ -208,6 +208,26 @@ def test_serve_with_a_bad_port_is_a_usage_error(capsys):
     assert "argument --port: expected a port number (1-65535), got '70000'" in err
 
 
+@pytest.mark.parametrize(
+    "threads, expected",
+    [(1, []), (4, ["--worker-class", "gthread", "--threads", "4"])],
+)
+def test_serve_runs_gthread_workers_when_given_threads(monkeypatch, capsys, threads, expected):
+    import argparse
+
+    from perfplat import cli
+
+    ran = []
+    monkeypatch.setattr(cli.os, "execv", lambda path, argv: ran.append(argv))
+    cli.cmd_serve(
+        argparse.Namespace(
+            host="127.0.0.1", port=8000, workers=3, threads=threads, access_log=False
+        )
+    )
+    argv = ran[0]
+    assert argv[argv.index("--workers") : argv.index("--timeout")] == ["--workers", "3", *expected]
+
+
 # datasets list
 
 

@@ -55,7 +55,7 @@ def test_a_record_without_timestamp_is_refused():
         ({"count": True}, "record 0: field 'count' must be a whole number, not True"),
         (
             {"period": "fortnight"},
-            "record 0: field 'period' must be one of week, month, quarter, not 'fortnight'",
+            "record 0: field 'period' must be one of day, week, month, quarter, not 'fortnight'",
         ),
         ({"channel": 5}, "record 0: field 'channel' must be text, not 5"),
     ],

@@ -109,14 +109,23 @@ class DataSetToken(models.Model):
 
 
 class WriteBatch(models.Model):
-    """One write: an API request, an upload or a collector run. Records point at the batch that
-    last wrote them, which is how the platform knows whether data arrives manually or
-    automatically."""
+    """One write: an API request, an upload, a collector run or the journey beacon's daily
+    counts. Records point at the batch that last wrote them, which is how the platform knows
+    whether data arrives manually or automatically."""
 
     API = "api"
     UPLOAD = "upload"
     COLLECTOR = "collector"
-    KINDS = [(API, "API"), (UPLOAD, "Spreadsheet upload"), (COLLECTOR, "Collector")]
+    # The journey beacon (perfplat.beacon): counts the platform measured itself.
+    BEACON = "beacon"
+    KINDS = [
+        (API, "API"),
+        (UPLOAD, "Spreadsheet upload"),
+        (COLLECTOR, "Collector"),
+        (BEACON, "Journey beacon"),
+    ]
+    # Kinds whose data arrives with nobody typing or uploading it.
+    AUTOMATIC = frozenset({API, COLLECTOR, BEACON})
 
     data_set = models.ForeignKey(DataSet, on_delete=models.CASCADE, related_name="batches")
     kind = models.CharField(max_length=20, choices=KINDS)

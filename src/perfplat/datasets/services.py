@@ -230,7 +230,8 @@ MANUAL, AUTOMATIC, MIXED, NO_DATA = "manual", "automatic", "mixed", "no data"
 
 def sources_of(data_sets, now=None) -> dict[int, str]:
     """How each data set's data arrived in the last 90 days: manual (spreadsheet uploads),
-    automatic (the API or a collector), mixed, or no data. One query for all of them."""
+    automatic (the API, a collector or the journey beacon), mixed, or no data. One query for
+    all of them."""
     from datetime import timedelta
 
     from .models import WriteBatch
@@ -251,8 +252,10 @@ def sources_of(data_sets, now=None) -> dict[int, str]:
 
 
 def _source(kinds: set[str]) -> str:
-    manual = "upload" in kinds
-    automatic = bool(kinds & {"api", "collector"})
+    from .models import WriteBatch
+
+    manual = WriteBatch.UPLOAD in kinds
+    automatic = bool(kinds & WriteBatch.AUTOMATIC)
     if manual and automatic:
         return MIXED
     if manual:

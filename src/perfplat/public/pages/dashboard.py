@@ -4,6 +4,7 @@ modules, metrics and data sets, its JSON and CSV, and the downloads of each modu
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from perfplat.dashboards.content import BEACON
 from perfplat.dashboards.services import published_version
 from perfplat.datasets.services import sources_of
 from perfplat.errors import NotFound
@@ -111,8 +112,13 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
     (perfplat.publishing.preview)."""
     content = version.content or {}
     data_sets = {str(d): d for d in service.data_sets.all()}
+    beacon = None
+    if any(module.get("source") == BEACON for module in content.get("modules", [])):
+        from perfplat.beacon.services import beacon_of
+
+        beacon = beacon_of(service)
     modules = [
-        module_view(number, module, data_sets.get(module.get("data_set", "")), moment)
+        module_view(number, module, data_sets.get(module.get("data_set", "")), moment, beacon)
         for number, module in enumerate(content.get("modules", []), start=1)
     ]
     latest = figures.service_kpis(service, kind, moment, only_latest=True)[-1]

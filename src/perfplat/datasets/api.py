@@ -14,7 +14,6 @@ from .schemas import (
     DataSetIn,
     DataSetOut,
     DataSetPatch,
-    EmptyIn,
     MessageOut,
     TokenOut,
 )
@@ -91,9 +90,9 @@ def rotate_token(request, data_set_id: int):
 
 @router.post("/data-sets/{data_set_id}/empty", response=MessageOut)
 @requires("data_set.manage")
-def empty_data_set(request, data_set_id: int, payload: EmptyIn | None = None):
+def empty_data_set(request, data_set_id: int, reason: str = ""):
     """Delete every record. Emptying a published data set is a public correction: say why in
-    `reason` (optional)."""
+    the `reason` query parameter (optional), as on the write API."""
     data_set = DataSet.objects.select_related("service").get(pk=data_set_id)
-    services.empty(data_set, actor=request.user, reason=payload.reason if payload else "")
+    services.empty(data_set, actor=request.user, reason=reason)
     return {"status": "ok", "message": f"{data_set.name} now contains 0 records"}

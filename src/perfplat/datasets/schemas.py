@@ -74,8 +74,3 @@ class TokenOut(Schema):
 class MessageOut(Schema):
     status: str
     message: str
-
-
-class EmptyIn(Schema):
-    # Why the records go: shown in the public corrections log when the data set is published.
-    reason: str = ""

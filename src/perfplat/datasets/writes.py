@@ -414,7 +414,11 @@ def _insert_postgresql(cursor, rows, data_set_id: int, new_ids: bool, find_repla
             "AND (r.timestamp IS DISTINCT FROM l.timestamp OR r.data <> l.data)",
             (data_set_id,),
         )
-        replaced = cursor.fetchall()
+        # Django's connection reads jsonb as text: it decodes JSON itself.
+        replaced = [
+            (record_id, timestamp, orjson.loads(data) if isinstance(data, str) else data)
+            for record_id, timestamp, data in cursor.fetchall()
+        ]
     cursor.execute(
         f"INSERT INTO datasets_record ({_COLUMNS}) SELECT {_COLUMNS} FROM {_LOAD_TABLE} "
         f"ON CONFLICT (data_set_id, record_id) DO UPDATE SET {_UPSERT_SET}"

@@ -19,7 +19,7 @@ from perfplat.datasets.writes import WriteSource, write_records
 from perfplat.kpis import services as kpi_services
 from perfplat.public import caching
 from perfplat.registry.services import update_service
-from public_fixtures import NOW, build_public_world, channels, week
+from public_fixtures import NOW, build_public_world, channels, correct_renew, week
 
 HTML = "text/html,application/xhtml+xml"
 
@@ -660,6 +660,8 @@ def test_every_public_page_is_open_to_everyone_and_answers_only_get(
     assert pattern.callback.permission_rule == "public"
     assert pattern in get_resolver().url_patterns[0].url_patterns
     url = "/" + str(pattern.pattern)
+    if "<int:correction_id>" in url:
+        url = url.replace("<int:correction_id>", str(correct_renew(world).pk))
     for name, value in (
         ("<slug:service>", "renew"),
         ("<slug:organisation>", "transport"),

@@ -37,6 +37,38 @@ urlpatterns = [
         views.organisation,
         name="public-organisation-data",
     ),
+    path("corrections", views.corrections, name="public-corrections"),
+    path("corrections.<format:fmt>", views.corrections, name="public-corrections-data"),
+    path(
+        "corrections.atom",
+        views.feed,
+        {"publications": False},
+        name="public-corrections-feed",
+    ),
+    path("corrections/<int:correction_id>", views.correction, name="public-correction"),
+    path(
+        "corrections/<int:correction_id>.<format:fmt>",
+        views.correction,
+        name="public-correction-data",
+    ),
+    path("feed.atom", views.feed, name="public-feed"),
+    path(
+        "services/<slug:service>/corrections",
+        views.corrections,
+        name="public-service-corrections",
+    ),
+    path(
+        "services/<slug:service>/corrections.<format:fmt>",
+        views.corrections,
+        name="public-service-corrections-data",
+    ),
+    path(
+        "services/<slug:service>/corrections.atom",
+        views.feed,
+        {"publications": False},
+        name="public-service-corrections-feed",
+    ),
+    path("services/<slug:service>/feed.atom", views.feed, name="public-service-feed"),
     path("compare", views.compare, name="public-compare"),
     path("compare.<format:fmt>", views.compare, name="public-compare-data"),
 ]

@@ -23,7 +23,8 @@ from perfplat.kpis.periods import MONTH
 
 from . import figures
 from .caching import cached, with_http_caching
-from .formatting import PERIOD_NAMES, TILE_KPIS, period_label
+from .feeds import UpdatesFeed
+from .formatting import PERIOD_NAMES, TILE_KPIS, kpi_value, number, period_label, pounds
 from .forms import PERIOD_CHOICES, SORT_CHOICES
 from .pages.common import check_period, registry_fingerprint, tiles
 from .pages.comparison import (
@@ -33,6 +34,14 @@ from .pages.comparison import (
     comparison_csv,
     comparison_json,
     comparison_table,
+)
+from .pages.corrections import (
+    check_page,
+    correction_entry,
+    corrections_csv,
+    corrections_json,
+    corrections_log,
+    entry_json,
 )
 from .pages.dashboard import (
     Dashboard,
@@ -263,6 +272,7 @@ def dashboard_context(request, result: Dashboard, kind: str) -> dict:
     return {
         "dashboard": result,
         "service": result.service,
+        "cost_by_channel": cost_by_channel(result.latest),
         "modules": modules,
         "breadcrumbs": result.breadcrumbs,
         "downloads": _downloads(
@@ -271,6 +281,33 @@ def dashboard_context(request, result: Dashboard, kind: str) -> dict:
             kpi_api=f"/api/services/{service}/kpis?period={kind}",
         ),
         **_period_context(kind),
+    }
+
+
+def cost_by_channel(latest: maths.PeriodKpis) -> dict | None:
+    """The cost per transaction of each channel whose costs are given per channel (as in the
+    dashboard's CSV), as a table's head and rows; None when costs are given for all channels
+    together only."""
+    found = latest.cost_by_channel
+    if not found:
+        return None
+    rows = []
+    for channel in sorted(found):
+        value = found[channel]
+        rows.append(
+            [
+                channel,
+                kpi_value(maths.COST_PER_TRANSACTION, value.value)
+                + (f" ({value.not_enough_data})" if value.not_enough_data else ""),
+                "" if value.numerator is None else pounds(value.numerator),
+                "" if value.denominator is None else number(value.denominator, 0),
+            ]
+        )
+    return {
+        "caption": f"Cost per transaction by channel, {period_label(latest.period)}",
+        "head": ["Channel", "Cost per transaction", "Cost", "Transactions"],
+        "rows": rows,
+        "numeric": [1, 2, 3],
     }
 
 
@@ -385,3 +422,76 @@ def compare(request, fmt=None):
 
     key = ("compare", sorted(request.GET.lists()))
     return _fragment_page(request, "public/compare.html", key, now, content)
+
+
+# corrections and feeds
+
+
+@public_page
+def corrections(request, service=None, fmt=None):
+    """The corrections log of every public service, or of one."""
+    try:
+        page = check_page(request.GET.get("page"))
+    except InvalidRequest:
+        if fmt:
+            raise
+        page = 1
+    log = corrections_log(service, page)
+    if fmt:
+        return _data(
+            request,
+            fmt,
+            lambda: corrections_json(log),
+            lambda: corrections_csv(log),
+            f"{service}-corrections" if service else "corrections",
+        )
+    return _page(
+        request,
+        "public/corrections.html",
+        {
+            "log": log,
+            "show_service": service is None,
+            "downloads": _downloads(log.path, request),
+            "breadcrumbs": [("Home", "/")]
+            + (
+                [("Services", "/services"), (log.service.name, f"/services/{service}")]
+                if service
+                else []
+            ),
+        },
+    )
+
+
+@public_page
+def correction(request, correction_id, fmt=None):
+    entry = correction_entry(correction_id)
+    if fmt:
+        return _data(
+            request,
+            fmt,
+            lambda: entry_json(entry),
+            lambda: corrections_csv([entry]),
+            f"correction-{correction_id}",
+        )
+    return _page(
+        request,
+        "public/correction.html",
+        {
+            "entry": entry,
+            "downloads": _downloads(entry.url, request),
+            "breadcrumbs": [
+                ("Home", "/"),
+                ("Services", "/services"),
+                (entry.service_name, f"/services/{entry.service_slug}"),
+                ("Corrections", f"/services/{entry.service_slug}/corrections"),
+            ],
+        },
+    )
+
+
+@public_page
+def feed(request, service=None, publications=True):
+    """An Atom feed: publications and corrections, or corrections only (see feeds.py)."""
+    response = UpdatesFeed()(request, service=service, publications=publications)
+    response["Access-Control-Allow-Origin"] = "*"
+    return with_http_caching(request, response, shared=True)

@@ -1,7 +1,7 @@
 """A service's dashboard (/services/<slug>): the published version's content, KPI tiles,
 modules, metrics and data sets, its JSON and CSV, and the downloads of each module."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from perfplat.dashboards.services import published_version
@@ -19,6 +19,7 @@ from .. import figures, formatting
 from ..caching import cached, data_set_key
 from ..freshness import Freshness, data_freshness
 from ..modules import ModuleView, module_view
+from ..revisions import Revision, tile_revisions
 from .common import Tile, _service_ref, tiles
 
 # a service's dashboard
@@ -75,6 +76,7 @@ class Dashboard:
     content: dict  # audience, usage, baseline
     latest: maths.PeriodKpis
     tiles: list[Tile]
+    revisions: dict[str, Revision]  # KPI -> the correction that last revised its figure
     modules: list[ModuleView]
     metrics: list[MetricInfo]
     data_sets: list[DataSetInfo]
@@ -116,6 +118,7 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
         for number, module in enumerate(content.get("modules", []), start=1)
     ]
     latest = figures.service_kpis(service, kind, moment, only_latest=True)[-1]
+    revisions = tile_revisions(service, latest)
 
     # The data sets shown: those of the modules and the KPIs, if published.
     shown = {m.data_set for m in modules if m.data_set}
@@ -161,7 +164,8 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
         published_at=version.published_at,
         content={name: content.get(name, "") for name in ("audience", "usage", "baseline")},
         latest=latest,
-        tiles=tiles(latest),
+        tiles=[replace(tile, revision=revisions.get(tile.kpi)) for tile in tiles(latest)],
+        revisions=revisions,
         modules=modules,
         metrics=metrics,
         data_sets=infos,
@@ -200,6 +204,10 @@ def dashboard_json(result: Dashboard) -> dict:
         },
         "period": result.kind,
         "kpis": schemas.period_json(result.latest),
+        "revisions": {
+            kpi: {"revised_on": revision.made_at.isoformat(), "correction": revision.url}
+            for kpi, revision in result.revisions.items()
+        },
         "modules": [
             {
                 **module.as_json(),
@@ -221,7 +229,24 @@ def dashboard_json(result: Dashboard) -> dict:
             }
             for info in result.data_sets
         ],
+        "how_the_service_has_changed": _changes_json(result),
+        "corrections": f"/services/{service.slug}/corrections",
+        "feed": f"/services/{service.slug}/feed.atom",
     }
+
+
+def _changes_json(result: Dashboard) -> dict:
+    """The "How this service has changed" section: each assessment with its frozen KPIs, and
+    the latest complete month's KPIs it is compared with (as on the page)."""
+    from perfplat.publishing.changes import service_changes_json
+
+    assessments = service_changes_json(result.service)
+    if not assessments:
+        return {"assessments": [], "now": None}
+    latest = result.latest
+    if result.kind != MONTH:
+        latest = figures.service_kpis(result.service, MONTH, figures.now(), only_latest=True)[-1]
+    return {"assessments": assessments, "now": schemas.period_json(latest)}
 
 
 def dashboard_csv(result: Dashboard) -> str:

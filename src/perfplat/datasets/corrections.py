@@ -85,12 +85,14 @@ class Change:
     after: dict | None
 
 
-def organisation_of(data_set: DataSet, user) -> int | None:
+def organisation_of(data_set: DataSet, user, path: str) -> int | None:
     """The organisation a correction is credited to: the person's own, when a person made it
-    (None for the platform's administrators, who belong to none); otherwise the service's,
-    whose token or collector sent it."""
+    (None for the platform's administrators, who belong to none, as for the command line);
+    otherwise the service's, whose token or collector sent it."""
     if user is not None:
         return user.organisation_id
+    if path == Correction.MANAGE:
+        return None
     service = data_set.service if data_set.service_id else None
     return service.organisation_id if service else None
 
@@ -120,7 +122,7 @@ def log(
     common = {
         "data_set": data_set,
         "path": source.correction_path,
-        "organisation_id": organisation_of(data_set, user),
+        "organisation_id": organisation_of(data_set, user, source.correction_path),
         "reason": source.reason,
         "token_id": source.token_id,
         "user": user,

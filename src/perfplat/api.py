@@ -5,6 +5,7 @@ session (with its CSRF token for changes). Every error is `{"status": "error", "
 with the status that fits: 400, 401, 403, 404, 409.
 """
 
+from csp.decorators import csp_update
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -29,6 +30,15 @@ api = NinjaAPI(
     description=__doc__,
     auth=[PersonalTokenAuth(), django_auth],
     urls_namespace="api",
+    # The documentation page is django-ninja's Swagger UI, with inline scripts and styles from
+    # a CDN: the one page whose policy allows them.
+    docs_decorator=csp_update(
+        {
+            "script-src": ["'unsafe-inline'", "https://cdn.jsdelivr.net"],
+            "style-src": ["'unsafe-inline'", "https://cdn.jsdelivr.net"],
+            "img-src": ["https://django-ninja.dev"],
+        }
+    ),
 )
 
 

@@ -266,7 +266,9 @@ def test_dashboard_shows_the_published_modules_in_order_with_charts_tables_and_d
     html = page(client, "/services/renew")
 
     headings = re.findall(
-        r'<h2 class="govuk-heading-m" id="module-(\d+)-heading">([^<]*)</h2>', html
+        r'<h2 class="govuk-heading-m" id="module-(\d+)-heading">'
+        r'<span class="govuk-caption-m app-module__number">Module \d+</span>([^<]*)</h2>',
+        html,
     )
     assert headings == [
         ("2", "Transactions per week"),
@@ -282,7 +284,9 @@ def test_dashboard_shows_the_published_modules_in_order_with_charts_tables_and_d
         assert f'aria-labelledby="module-{number}-chart-title module-{number}-chart-desc"' in html
         assert f'href="/services/renew/modules/{number}.csv"' in html
         assert f'href="/services/renew/modules/{number}.json"' in html
-    assert html.count('<details class="govuk-details">') == 5
+    assert html.count("Show the data as a table") == 5
+    # The KPI tiles and each module offer their embed code.
+    assert html.count("Embed this") == 8
     # The table module is a table without a chart.
     assert 'aria-labelledby="module-4-chart-title' not in html
     assert "Started 600" in text_of(html)  # the funnel's table: 100 + 500 journeys started
@@ -378,7 +382,8 @@ def test_module_twins_hold_the_rows_of_the_chart_table(client, world):
 
 def test_each_module_download_address_is_stable_and_others_are_404(client, world):
     data(client, "/services/renew/modules/2.json")
-    data(client, "/services/renew/modules/1.json", status=404)  # the KPI tiles: the page's twin
+    # Module 1 is the KPI tiles: their figures.
+    assert body(data(client, "/services/renew/modules/1.json"))["kind"] == "kpis"
     data(client, "/services/renew/modules/8.csv", status=404)  # text
     data(client, "/services/renew/modules/99.csv", status=404)
     data(client, "/services/secret/modules/2.csv", status=404)

@@ -26,6 +26,13 @@ urlpatterns = [
     path("services.<format:fmt>", views.services, name="public-services-data"),
     path("services/<slug:service>", views.dashboard, name="public-service"),
     path("services/<slug:service>.<format:fmt>", views.dashboard, name="public-service-data"),
+    path("services/<slug:service>/modules/<int:number>", views.module_page, name="public-module"),
+    path("embed/services/<slug:service>", views.embed_module, name="public-embed"),
+    path(
+        "embed/services/<slug:service>/modules/<int:number>",
+        views.embed_module,
+        name="public-embed-module",
+    ),
     path(
         "services/<slug:service>/modules/<int:number>.<format:fmt>",
         views.module_data,

@@ -9,6 +9,7 @@ GOV.UK "Page not found" page (or a JSON error for programs).
 """
 
 import functools
+from html import escape
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
@@ -44,11 +45,14 @@ from .pages.corrections import (
     entry_json,
 )
 from .pages.dashboard import (
+    KPI_TILES,
     Dashboard,
     dashboard_csv,
     dashboard_json,
     dashboard_module,
+    kpi_tiles_json,
     module_links,
+    module_of,
 )
 from .pages.dashboard import dashboard as published_dashboard
 from .pages.organisation import organisation_csv, organisation_json, organisation_page
@@ -255,7 +259,7 @@ def dashboard(request, service, fmt=None):
 
 def dashboard_context(request, result: Dashboard, kind: str) -> dict:
     """What public/service.html shows of a dashboard (also the dashboard editor's live preview,
-    perfplat.publishing.preview)."""
+    perfplat.publishing.preview, exactly as the public will see it)."""
     service = result.service.slug
     data_sets = {info.address: info for info in result.data_sets}
     metrics = {metric.slug: metric for metric in result.metrics}
@@ -265,14 +269,20 @@ def dashboard_context(request, result: Dashboard, kind: str) -> dict:
             "chart_and_table": _chart_and_table(service, module),
             "data_set": data_sets.get(module.data_set),
             "metric": metrics.get(module.metric),
+            "embed": embed_snippet(
+                request, f"/embed/services/{service}/modules/{module.number}", result, module
+            ),
         }
         for module in result.modules
         if module.kind != "kpis"
     ]
+    tiles_module = result.modules[0]
     return {
         "dashboard": result,
         "service": result.service,
         "cost_by_channel": cost_by_channel(result.latest),
+        "tiles_module": tiles_module,
+        "tiles_embed": embed_snippet(request, f"/embed/services/{service}", result, tiles_module),
         "modules": modules,
         "breadcrumbs": result.breadcrumbs,
         "downloads": _downloads(
@@ -335,8 +345,96 @@ def _chart_and_table(service: str, module) -> str | None:
 
 @public_page
 def module_data(request, service, number, fmt):
+    if number == KPI_TILES:
+        # The KPI tiles: the figures of the dashboard's CSV, and the tiles' JSON.
+        kind = _kind(request, fmt)
+        result = published_dashboard(service, figures.now(), kind)
+        return _data(
+            request,
+            fmt,
+            lambda: kpi_tiles_json(result),
+            lambda: dashboard_csv(result),
+            f"{service}-module-1-{kind}",
+        )
     module = dashboard_module(service, number, figures.now())
     return _data(request, fmt, module.as_json, module.as_csv, f"{service}-module-{number}")
+
+
+def module_context(request, result: Dashboard, module, kind: str, embedded: bool) -> dict:
+    """What a module's own page, or its embed page, shows."""
+    service = result.service.slug
+    data_sets = {info.address: info for info in result.data_sets}
+    metrics = {metric.slug: metric for metric in result.metrics}
+    base = f"/services/{service}/modules/{module.number}"
+    is_tiles = module.number == KPI_TILES
+    embed_path = f"/embed/services/{service}" + ("" if is_tiles else f"/modules/{module.number}")
+    return {
+        "dashboard": result,
+        "service": result.service,
+        "module": module,
+        "count": len(result.modules),
+        "previous": result.modules[module.number - 2] if module.number > 1 else None,
+        "next": result.modules[module.number] if module.number < len(result.modules) else None,
+        "chart_and_table": None if is_tiles else _chart_and_table(service, module),
+        "cost_by_channel": cost_by_channel(result.latest) if is_tiles else None,
+        "data_set": data_sets.get(module.data_set),
+        "metric": metrics.get(module.metric),
+        "embedded": embedded,
+        "page_url": base,
+        "dashboard_url": request.build_absolute_uri(f"/services/{service}"),
+        "embed": embed_snippet(request, embed_path, result, module),
+        "downloads": module_links(service, module) if not embedded else None,
+        "breadcrumbs": result.breadcrumbs + [(result.service.name, f"/services/{service}")],
+        **_period_context(kind),
+    }
+
+
+def embed_snippet(request, path: str, result: Dashboard, module) -> dict:
+    """The HTML a service puts on its own site to show the module in an iframe."""
+    url = request.build_absolute_uri(path)
+    title = f"{module.title}: {result.service.name} (Performance Platform)"
+    # Tall enough for the tiles or a chart with its table closed, at most widths; no script
+    # is needed to show it, so none is asked of the embedding site.
+    height = 720 if module.number == KPI_TILES else 620
+    html = (
+        f'<iframe src="{escape(url)}" title="{escape(title)}" width="100%" height="{height}" '
+        'loading="lazy"></iframe>'
+    )
+    return {"url": url, "html": html}
+
+
+@public_page
+def module_page(request, service, number):
+    kind = _kind(request, None)
+    result = published_dashboard(service, figures.now(), kind)
+    module = module_of(result, number)
+    return _page(
+        request, "public/module.html", module_context(request, result, module, kind, False)
+    )
+
+
+def embeddable(view):
+    """An embed page: any site may put it in a frame (Content-Security-Policy frame-ancestors *
+    and no X-Frame-Options), where every other page refuses to be framed."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.xframe_options_exempt = True
+        response._csp_replace = {"frame-ancestors": ["*"]}
+        return response
+
+    return wrapper
+
+
+@public_page
+@embeddable
+def embed_module(request, service, number=KPI_TILES):
+    """/embed/services/<slug> (the KPI tiles) and /embed/services/<slug>/modules/<n>."""
+    kind = _kind(request, None)
+    result = published_dashboard(service, figures.now(), kind)
+    module = module_of(result, number)
+    return _page(request, "public/embed.html", module_context(request, result, module, kind, True))
 
 
 # an organisation

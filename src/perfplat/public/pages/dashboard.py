@@ -4,6 +4,7 @@ modules, metrics and data sets, its JSON and CSV, and the downloads of each modu
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from perfplat.dashboards.content import KPIS
 from perfplat.dashboards.services import published_version
 from perfplat.datasets.services import sources_of
 from perfplat.errors import NotFound
@@ -113,10 +114,7 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
     (perfplat.publishing.preview)."""
     content = version.content or {}
     data_sets = {str(d): d for d in service.data_sets.all()}
-    modules = [
-        module_view(number, module, data_sets.get(module.get("data_set", "")), moment)
-        for number, module in enumerate(content.get("modules", []), start=1)
-    ]
+    modules = numbered_modules(content.get("modules", []), data_sets, moment)
     latest = figures.service_kpis(service, kind, moment, only_latest=True)[-1]
     revisions = tile_revisions(service, latest)
 
@@ -176,6 +174,24 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
             (organisation.name, f"/organisations/{organisation.slug}"),
         ],
     )
+
+
+KPI_TILES = 1
+KPI_TILES_TITLE = "Key performance indicators"
+
+
+def numbered_modules(content_modules: list, data_sets: dict, moment: int) -> list[ModuleView]:
+    """The modules as the public page shows them, numbered as a reader counts them: the KPI
+    tiles, always at the top of the page, are module 1; the others follow from 2 in their
+    order (a KPI tiles module placed elsewhere in the content is the same tiles, not another)."""
+    kpis = next((m for m in content_modules if m["kind"] == KPIS), {})
+    modules = [ModuleView(number=KPI_TILES, kind=KPIS, title=kpis.get("title") or KPI_TILES_TITLE)]
+    for module in content_modules:
+        if module["kind"] == KPIS:
+            continue
+        data_set = data_sets.get(module.get("data_set", ""))
+        modules.append(module_view(len(modules) + 1, module, data_set, moment))
+    return modules
 
 
 def _sources(data_sets: list, now: datetime) -> dict[int, str]:
@@ -255,15 +271,38 @@ def dashboard_csv(result: Dashboard) -> str:
 
 
 def module_links(slug: str, module: ModuleView) -> dict | None:
-    if not module.has_data:
+    if not module.has_data and module.kind != KPIS:
         return None
     base = f"/services/{slug}/modules/{module.number}"
     return {"csv": f"{base}.csv", "json": f"{base}.json"}
 
 
-def dashboard_module(slug: str, number: int, moment: int) -> ModuleView:
-    """One module of the published dashboard, for its CSV and JSON downloads."""
-    result = dashboard(slug, moment)
-    if not 1 <= number <= len(result.modules) or not result.modules[number - 1].has_data:
-        raise NotFound(f"The dashboard of {slug!r} has no data module {number}")
+def kpi_tiles_json(result: Dashboard) -> dict:
+    """Module 1, the KPI tiles, as data: the figures of the latest complete period."""
+    tiles = result.modules[0]
+    return {
+        "number": tiles.number,
+        "kind": tiles.kind,
+        "title": tiles.title,
+        "period": result.kind,
+        "kpis": schemas.period_json(result.latest),
+        "revisions": {
+            kpi: {"revised_on": revision.made_at.isoformat(), "correction": revision.url}
+            for kpi, revision in result.revisions.items()
+        },
+    }
+
+
+def module_of(result: Dashboard, number: int) -> ModuleView:
+    """The module a reader knows by `number` (1: the KPI tiles), or NotFound."""
+    if not 1 <= number <= len(result.modules):
+        raise NotFound(f"The dashboard of {result.service.slug!r} has no module {number}")
     return result.modules[number - 1]
+
+
+def dashboard_module(slug: str, number: int, moment: int) -> ModuleView:
+    """One data module of the published dashboard, for its CSV and JSON downloads."""
+    module = module_of(dashboard(slug, moment), number)
+    if not module.has_data:
+        raise NotFound(f"The dashboard of {slug!r} has no data module {number}")
+    return module

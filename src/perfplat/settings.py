@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     # collectors, the scheduler, freshness notifications (issue 8)
     "perfplat.collectors",
     "perfplat.notifications",
+    # feedback from the public: the phase banner and "Is this dashboard useful?" (issue 16)
+    "perfplat.feedback",
 ]
 
 MIDDLEWARE = [

@@ -250,6 +250,8 @@ EXPECTED = {
     ("GET", "api/data-sets/<data_set_id>/collectors/<collector_id>/runs"): TRANSPORT_WORKERS,
     # the emails sent to the signed-in person (perfplat.notifications)
     ("GET", "manage/notifications"): SIGNED_IN,
+    # feedback from the public (perfplat.feedback): each person sees that on their services
+    ("GET", "manage/feedback"): SIGNED_IN,
     ("GET", "api/notifications"): SIGNED_IN,
 }
 

@@ -76,6 +76,11 @@ urlpatterns = [
         name="public-service-corrections-feed",
     ),
     path("services/<slug:service>/feed.atom", views.feed, name="public-service-feed"),
+    path("data.zip", views.data_zip, name="public-data-zip"),
+    path("open-data", views.open_data, name="public-open-data"),
+    path("accessibility", views.accessibility, name="public-accessibility"),
+    path("privacy", views.privacy, name="public-privacy"),
+    path("cookies", views.cookies, name="public-cookies"),
     path("compare", views.compare, name="public-compare"),
     path("compare.<format:fmt>", views.compare, name="public-compare-data"),
 ]

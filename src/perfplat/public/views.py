@@ -12,6 +12,7 @@ import functools
 from html import escape
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -27,6 +28,7 @@ from .caching import cached, with_http_caching
 from .feeds import UpdatesFeed
 from .formatting import PERIOD_NAMES, TILE_KPIS, kpi_value, number, period_label, pounds
 from .forms import PERIOD_CHOICES, SORT_CHOICES
+from .opendata import data_package
 from .pages.common import check_period, registry_fingerprint, tiles
 from .pages.comparison import (
     MAX_COMPARED,
@@ -593,3 +595,62 @@ def feed(request, service=None, publications=True):
     response = UpdatesFeed()(request, service=service, publications=publications)
     response["Access-Control-Allow-Origin"] = "*"
     return with_http_caching(request, response, shared=True)
+
+
+# open data and the pages every public site owes
+
+
+@public_page
+def data_zip(request):
+    """Every published data set, the KPI tables and the corrections log, as a Frictionless
+    Data Package (opendata.py)."""
+    response = HttpResponse(data_package(figures.now()), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="performance-platform-data.zip"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return with_http_caching(request, response, shared=True)
+
+
+def cookies_set() -> list[dict]:
+    """The cookies the platform sets, by their configured names."""
+    session_hours = settings.SESSION_COOKIE_AGE // 3600
+    return [
+        {
+            "name": settings.CSRF_COOKIE_NAME,
+            "when": "When a page shows a form: signing in, the feedback form, the management pages",
+            "why": "Stops other websites sending forms in your name (cross-site request forgery)",
+            "expires": "After 1 year",
+        },
+        {
+            "name": settings.SESSION_COOKIE_NAME,
+            "when": "When a service team member signs in",
+            "why": "Keeps you signed in to the management pages",
+            "expires": f"After {session_hours} hours, or when you sign out",
+        },
+        {
+            "name": "messages",
+            "when": "After a change in the management pages, when the message is too long "
+            "to keep with the sign-in",
+            "why": "Shows a message (such as 'Settings saved') on the next page",
+            "expires": "When the message has been shown",
+        },
+    ]
+
+
+def _info_page(template: str, **context):
+    @public_page
+    def view(request):
+        return _page(request, template, {**context, "breadcrumbs": [("Home", "/")]})
+
+    return view
+
+
+accessibility = _info_page("public/accessibility.html")
+privacy = _info_page("public/privacy.html")
+open_data = _info_page("public/open_data.html")
+
+
+@public_page
+def cookies(request):
+    return _page(
+        request, "public/cookies.html", {"cookies": cookies_set(), "breadcrumbs": [("Home", "/")]}
+    )

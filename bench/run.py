@@ -1,6 +1,8 @@
 """`make bench`: perfplat's numbers, measured over HTTP against a running server.
 
   (a) write throughput: batches of 1,000 records POSTed to /data/<group>/<type>, records/s;
+      and to a published data set with auto_ids, where replacing writes are looked for
+      (corrections): new records, the same sent again, sent again with other values;
   (b) a period=week&group_by=channel&collect=count:sum query over 200,000 records (one year)
       through the read API, against the same query in SQL on a plain table of
       (timestamp, JSON document) rows with an index on the timestamp; both times and the ratio;

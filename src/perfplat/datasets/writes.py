@@ -454,13 +454,18 @@ def _replacements(replaced: list[tuple], batch: PreparedBatch, now: int) -> list
     new = {record.record_id: record for record in batch.records}
     changes = []
     for record_id, timestamp, data in replaced:
+        record = new[record_id]
+        span = corrections.joined(
+            corrections.span_at(timestamp, data.get("period")),
+            corrections.span_at(record.timestamp, record.data.get("period")),
+        )
+        if corrections.is_provisional(span, now):
+            continue
         before = {"_id": record_id}
         if timestamp is not None:
             before["_timestamp"] = format_timestamp(timestamp)
         before.update(data)
-        after = _stored_form(new[record_id])
-        if not corrections.is_provisional(before, after, now):
-            changes.append(Change(record_id, Correction.REPLACE, before, after))
+        changes.append(Change(record_id, Correction.REPLACE, before, _stored_form(record), span))
     return changes
 
 
@@ -579,7 +584,9 @@ def replace_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource
         changes = []
         for record_id, before in old.items():
             after = _stored_form(new[record_id]) if record_id in new else None
-            if after == before or corrections.is_provisional(before, after, now):
+            if after == before or corrections.is_provisional(
+                corrections.span_of(before, after), now
+            ):
                 continue
             action = Correction.DELETE if after is None else Correction.REPLACE
             changes.append(Change(record_id, action, before, after))

@@ -1,6 +1,8 @@
 """`make bench`: perfplat's numbers, measured over HTTP against a running server.
 
   (a) write throughput: batches of 1,000 records POSTed to /data/<group>/<type>, records/s;
+      and to a published data set with auto_ids, where replacing writes are looked for
+      (corrections): new records, the same sent again, sent again with other values;
   (b) a period=week&group_by=channel&collect=count:sum query over 200,000 records (one year)
       through the read API, against the same query in SQL on a plain table of
       (timestamp, JSON document) rows with an index on the timestamp; both times and the ratio;
@@ -157,6 +159,29 @@ def bench_writes(server: Server, runs: int, batches_per_run: int, concurrency: i
     return statistics.median(rates)
 
 
+def bench_replacing_writes(
+    server: Server, runs: int, batches_per_run: int, concurrency: int
+) -> tuple[float, float, float]:
+    """Writes to a published data set with auto_ids, where a write that replaces a stored
+    record may be a correction: records/s for new records, for the same records sent again
+    (replaced, unchanged: no correction) and for them sent with changed counts (every record a
+    correction)."""
+    rates: dict[str, list[float]] = {"new": [], "same": [], "changed": []}
+    for run in range(runs):
+        group = f"bench-replace-{run}"
+        token = server.create_data_set(
+            group, "events", "--published", "--auto-ids", "_timestamp,channel,region"
+        )
+        batches = [make_records(1000, seed=run * 1000 + i) for i in range(batches_per_run)]
+        changed = [[{**r, "count": r["count"] + 1} for r in batch] for batch in batches]
+        for label, sent in (("new", batches), ("same", batches), ("changed", changed)):
+            bodies = [orjson.dumps(batch) for batch in sent]
+            started = time.perf_counter()
+            post_batches(server, f"/data/{group}/events", token, bodies, concurrency)
+            rates[label].append(batches_per_run * 1000 / (time.perf_counter() - started))
+    return tuple(statistics.median(rates[label]) for label in ("new", "same", "changed"))
+
+
 def load_read_data(server: Server, records: list[dict]) -> None:
     token = server.create_data_set("bench-read", "events", "--published")
     bodies = [orjson.dumps(records[i : i + 5000]) for i in range(0, len(records), 5000)]
@@ -253,6 +278,12 @@ def run_database(label: str, database_url: str, args) -> dict:
             batches_per_run=20 if args.quick else 60,
             concurrency=args.concurrency,
         )
+        replacing = bench_replacing_writes(
+            server,
+            runs=runs,
+            batches_per_run=10 if args.quick else 30,
+            concurrency=args.concurrency,
+        )
         records = make_records(record_count, seed=42)
         load_read_data(server, records)
         analyse(server, database_url)
@@ -266,6 +297,7 @@ def run_database(label: str, database_url: str, args) -> dict:
     return {
         "database": label,
         "records/s written": writes,
+        "replacing writes": replacing,
         "records read": record_count,
         "read API (ms)": api_seconds * 1000,
         "plain SQL (ms)": base_seconds * 1000,
@@ -279,6 +311,11 @@ def print_result(result: dict) -> None:
     print(
         f"(a) write throughput, batches of 1,000 over HTTP: "
         f"{result['records/s written']:,.0f} records/s (goal >= 30,000)"
+    )
+    new, same, changed = result["replacing writes"]
+    print(
+        f"    published data set with auto_ids: new records {new:,.0f}/s, the same sent again "
+        f"{same:,.0f}/s, sent again changed (corrections) {changed:,.0f}/s"
     )
     print(
         f"(b) period=week&group_by=channel&collect=count:sum over {result['records read']:,} "

@@ -6,6 +6,7 @@ with the status that fits: 400, 401, 403, 404, 409. A request with no credential
 bearer token that is not valid, is 401 with `WWW-Authenticate: Bearer`, whatever its method.
 """
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
@@ -59,6 +60,15 @@ api = NinjaAPI(
     description=__doc__,
     auth=[PersonalTokenAuth(), SessionAuth()],
     urls_namespace="api",
+    # The documentation page is django-ninja's Swagger UI, with inline scripts and styles from
+    # a CDN: the one page whose policy allows them.
+    docs_decorator=csp_update(
+        {
+            "script-src": ["'unsafe-inline'", "https://cdn.jsdelivr.net"],
+            "style-src": ["'unsafe-inline'", "https://cdn.jsdelivr.net"],
+            "img-src": ["https://django-ninja.dev"],
+        }
+    ),
 )
 
 

@@ -153,7 +153,7 @@ def cmd_datasets_empty(args):
     from perfplat.datasets.services import empty
 
     data_set = _data_set(args.group, args.type)
-    empty(data_set)
+    empty(data_set, reason=args.reason)
     print(f"{data_set.name} now contains 0 records")
 
 
@@ -304,6 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
         action = actions.add_parser(name, help=text)
         action.add_argument("group", metavar="GROUP")
         action.add_argument("type", metavar="TYPE")
+        if name == "empty":
+            action.add_argument(
+                "--reason", default="", help="why, for the corrections log of a published data set"
+            )
         action.set_defaults(func=func, django=True)
 
     users = commands.add_parser("users", help="create users and personal API tokens")
@@ -360,6 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     upload.add_argument(
         "--replace", action="store_true", help="replace all the data set's records (default: add)"
+    )
+    upload.add_argument(
+        "--reason",
+        default="",
+        help="why, should it correct records of a published data set (the corrections log)",
     )
     upload.set_defaults(func=cmd_upload, django=True)
 

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
     "perfplat.notifications",
     # the journey beacon (issue 17)
     "perfplat.beacon",
+    # feedback from the public: the phase banner and "Is this dashboard useful?" (issue 16)
+    "perfplat.feedback",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +87,8 @@ MIDDLEWARE = [
     "perfplat.accounts.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every answer (django-csp): see CONTENT_SECURITY_POLICY.
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -260,7 +265,26 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "perfplat.manage.views.auth.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# No page may be framed (clickjacking), except the embed pages (perfplat.public.embeds), which
+# lift both this header and the policy's frame-ancestors.
 X_FRAME_OPTIONS = "DENY"
+# Scripts, styles, images and fonts come from this site only: no inline script or style, no
+# other origin. SVG charts are inline markup with presentation attributes, which the policy
+# allows; data: images are GOV.UK Frontend's (in its CSS).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # perfplat's own settings
 # Largest request body, after gzip decompression, that the write API accepts.

@@ -193,3 +193,9 @@ def test_the_privacy_page_says_what_is_and_is_not_stored(client, db):
         "any identifier of you, your device or your visit",
     ):
         assert line in page
+
+
+def test_the_site_privacy_notice_has_the_beacon_section(client, db):
+    page = text(client.get("/privacy"))
+    assert "The journey beacon" in page
+    assert "cookies: it sets none and reads none" in page

@@ -273,6 +273,8 @@ EXPECTED = {
     ("POST", "manage/services/<service>/beacon/turn-off"): TRANSPORT_WORKERS,
     # the emails sent to the signed-in person (perfplat.notifications)
     ("GET", "manage/notifications"): SIGNED_IN,
+    # feedback from the public (perfplat.feedback): each person sees that on their services
+    ("GET", "manage/feedback"): SIGNED_IN,
     ("GET", "api/notifications"): SIGNED_IN,
 }
 

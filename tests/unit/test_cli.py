@@ -317,6 +317,21 @@ def test_empty_deletes_every_record_of_the_data_set(db, capsys, api):
     assert list(Record.objects.values_list("record_id", flat=True)) == ["c"]
 
 
+def test_emptying_a_published_data_set_logs_a_correction_with_the_reason(db, capsys, api):
+    from perfplat.datasets.models import Correction
+
+    token = create(capsys, "vehicle-tax", "events", "--published")
+    api.post("/data/vehicle-tax/events", [{"_id": "a"}, {"_id": "b"}], token)
+    run(capsys, "datasets", "empty", "vehicle-tax", "events", "--reason", "Test data")
+    [correction] = Correction.objects.all()
+    assert (correction.action, correction.record_count, correction.reason, correction.path) == (
+        "empty",
+        2,
+        "Test data",
+        "manage",
+    )
+
+
 def test_empty_of_an_unknown_data_set_exits_2(db, capsys):
     assert run(capsys, "datasets", "empty", "nope", "events") == (
         2,

@@ -24,6 +24,7 @@ from django.utils import timezone
 from perfplat.accounts.permissions import check
 from perfplat.audit.services import record, snapshot
 from perfplat.datasets import writes
+from perfplat.datasets.corrections import check_reason
 from perfplat.datasets.models import DataSet, WriteBatch
 from perfplat.datasets.periods import format_timestamp
 from perfplat.errors import Conflict, InvalidRecords, InvalidRequest, NotFound, PerfplatError
@@ -269,10 +270,14 @@ def history(collector: Collector, limit: int = 50):
 # running
 
 
-def run_now(actor, collector: Collector, now: datetime | None = None) -> CollectorRun:
+def run_now(
+    actor, collector: Collector, now: datetime | None = None, reason: str = ""
+) -> CollectorRun:
     """Run a collector at once (paused or not), under its job's lease so it never overlaps a
-    scheduled run; Conflict while another run is in progress."""
+    scheduled run; Conflict while another run is in progress. `reason`: why, should the run
+    correct records of a published data set (the corrections log)."""
     check(actor, "data_set.manage", collector.data_set)
+    reason = check_reason(reason)
     now = now or timezone.now()
     job = job_of(collector, now)
     lease = scheduler.acquire_lease(job.pk, now)
@@ -282,7 +287,7 @@ def run_now(actor, collector: Collector, now: datetime | None = None) -> Collect
         )
     run = None
     try:
-        run = _run(collector, CollectorRun.MANUAL, actor, now)
+        run = _run(collector, CollectorRun.MANUAL, actor, now, reason)
     finally:
         failed = run is None or run.outcome == CollectorRun.FAILED
         scheduler.release_lease(
@@ -323,7 +328,9 @@ def _check_identity(data_set: DataSet, records: list[dict]) -> None:
         )
 
 
-def _fetch_records(collector: Collector, run: CollectorRun, dry: bool, user) -> None:
+def _fetch_records(
+    collector: Collector, run: CollectorRun, dry: bool, user, reason: str = ""
+) -> None:
     data_set = collector.data_set
     max_bytes = settings.PERFPLAT_COLLECTOR_MAX_BYTES
     response = fetching.fetch(
@@ -347,19 +354,23 @@ def _fetch_records(collector: Collector, run: CollectorRun, dry: bool, user) -> 
             run.records = len(batch.records)
             run.preview = [_preview(record) for record in batch.records[:PREVIEW_RECORDS]]
         else:
-            source = writes.WriteSource(WriteBatch.COLLECTOR, user_id=getattr(user, "pk", None))
+            source = writes.WriteSource(
+                WriteBatch.COLLECTOR, user_id=getattr(user, "pk", None), reason=reason
+            )
             run.records = writes.write_records(data_set, prepared.records, source)
     except InvalidRecords as error:
         raise reading.failure_with_rows(prepared, getattr(error, "problems", []))
 
 
-def _run(collector: Collector, trigger: str, user, now: datetime | None) -> CollectorRun:
+def _run(
+    collector: Collector, trigger: str, user, now: datetime | None, reason: str = ""
+) -> CollectorRun:
     started = now or timezone.now()
     clock = time.monotonic()
     dry = trigger == CollectorRun.DRY_RUN
     run = CollectorRun(collector=collector, trigger=trigger, user=_user(user), started_at=started)
     try:
-        _fetch_records(collector, run, dry, _user(user))
+        _fetch_records(collector, run, dry, _user(user), reason)
         run.outcome = CollectorRun.SUCCEEDED
     except PerfplatError as error:
         run.outcome = CollectorRun.FAILED

@@ -9,7 +9,14 @@ from perfplat.registry.models import Service
 
 from . import services
 from .models import DataSet
-from .schemas import DataSetCreated, DataSetIn, DataSetOut, DataSetPatch, MessageOut, TokenOut
+from .schemas import (
+    DataSetCreated,
+    DataSetIn,
+    DataSetOut,
+    DataSetPatch,
+    MessageOut,
+    TokenOut,
+)
 
 router = Router(tags=["data sets"])
 
@@ -83,7 +90,9 @@ def rotate_token(request, data_set_id: int):
 
 @router.post("/data-sets/{data_set_id}/empty", response=MessageOut)
 @requires("data_set.manage")
-def empty_data_set(request, data_set_id: int):
+def empty_data_set(request, data_set_id: int, reason: str = ""):
+    """Delete every record. Emptying a published data set is a public correction: say why in
+    the `reason` query parameter (optional), as on the write API."""
     data_set = DataSet.objects.select_related("service").get(pk=data_set_id)
-    services.empty(data_set, actor=request.user)
+    services.empty(data_set, actor=request.user, reason=reason)
     return {"status": "ok", "message": f"{data_set.name} now contains 0 records"}

@@ -177,18 +177,55 @@ class Record(models.Model):
 
 
 class Correction(models.Model):
-    """A PATCH or DELETE of one record: the data set's corrections log."""
+    """A change to a record of a published data set: the public corrections log (SPEC 13).
+
+    One row per record changed (a PATCH, a DELETE, a write or upload that replaced a stored
+    record with different values), or one row for an emptying (`record_count` records gone).
+    `starts_at` and `ends_at` (epoch seconds, end exclusive) are the stretch of time the
+    records before and after describe: their `_timestamp` to the end of their `period`, which
+    tells which published figures the correction revised."""
+
+    PATCH, DELETE, REPLACE, EMPTY = "patch", "delete", "replace", "empty"
+    ACTIONS = [
+        (PATCH, "Changed"),
+        (DELETE, "Deleted"),
+        (REPLACE, "Replaced"),
+        (EMPTY, "Emptied"),
+    ]
+    API, UPLOAD, COLLECTOR, MANAGE = "api", "upload", "collector", "manage"
+    PATHS = [
+        (API, "Write API"),
+        (UPLOAD, "Spreadsheet upload"),
+        (COLLECTOR, "Collector"),
+        (MANAGE, "Management pages"),
+    ]
+    MAX_REASON_LENGTH = 500
 
     data_set = models.ForeignKey(DataSet, on_delete=models.CASCADE, related_name="corrections")
-    record_id = models.CharField(max_length=255)
-    action = models.CharField(max_length=10, choices=[("patch", "Patch"), ("delete", "Delete")])
+    record_id = models.CharField(max_length=255, blank=True)
+    action = models.CharField(max_length=10, choices=ACTIONS)
     before = models.JSONField(null=True)
     after = models.JSONField(null=True)
+    path = models.CharField(max_length=10, choices=PATHS, default=API)
+    # Who made it, as the public sees it: an organisation, never a person.
+    organisation = models.ForeignKey(
+        "registry.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True, default="")
+    starts_at = models.BigIntegerField(null=True)
+    ends_at = models.BigIntegerField(null=True)
+    # How many records an emptying removed (1 for the other actions).
+    record_count = models.PositiveIntegerField(default=1)
+    # Kept for the platform's own investigations; never shown publicly.
     token = models.ForeignKey(DataSetToken, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["data_set", "created_at"], name="correction_time")]
 
     def __str__(self):
         return f"{self.action} of record {self.record_id}"

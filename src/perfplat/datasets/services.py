@@ -15,8 +15,8 @@ from perfplat.accounts.permissions import check
 from perfplat.audit.services import record, snapshot
 from perfplat.errors import Conflict, InvalidRequest
 
-from . import writes
-from .models import IDENTIFIER, DataSet, DataSetToken, validate_slug
+from . import corrections, writes
+from .models import IDENTIFIER, Correction, DataSet, DataSetToken, validate_slug
 from .types import TYPES
 
 SETTINGS_FIELDS = [
@@ -201,11 +201,20 @@ def rotate_token(data_set: DataSet, actor=None) -> str:
     return token
 
 
-def empty(data_set: DataSet, actor=None) -> None:
+def empty(data_set: DataSet, actor=None, reason: str = "", source=None) -> None:
+    """Delete every record (a correction, with `reason`, when the data set is published).
+    `source`: how the request came, when not the management pages or the command line (the
+    write API's PUT passes its token's)."""
     check(actor, "data_set.manage", data_set)
+    if source is None:
+        source = writes.WriteSource(
+            writes.WriteBatch.API,
+            user_id=actor.pk if getattr(actor, "is_authenticated", False) else None,
+            reason=corrections.check_reason(reason),
+            path=Correction.MANAGE,
+        )
     with transaction.atomic():
-        count = data_set.record_set.count()
-        writes.empty_data_set(data_set)
+        count = writes.empty_data_set(data_set, source)
         record(
             actor,
             "data_set.empty",

@@ -28,7 +28,7 @@ from perfplat.errors import (
     json_response,
 )
 
-from . import services, writes
+from . import corrections, services, writes
 from .access import authorize_write, can_read, find_data_set
 from .engine import result_table, run_query
 from .models import DataSet
@@ -103,30 +103,35 @@ def read_json_body(request):
     return writes.parse_json_body(body)
 
 
+def _source(request, token) -> writes.WriteSource:
+    """A write through the API with `token`; its reason for any corrections is the optional
+    `reason` query parameter."""
+    reason = corrections.check_reason(request.GET.get("reason"))
+    return writes.WriteSource(writes.WriteBatch.API, token_id=token.pk, reason=reason)
+
+
 def _write(request, data_set: DataSet) -> HttpResponse:
     token = authorize_write(request, data_set)
+    source = _source(request, token)
     records = writes.records_from_body(read_json_body(request))
-    count = writes.write_records(
-        data_set, records, writes.WriteSource(writes.WriteBatch.API, token_id=token.pk)
-    )
+    count = writes.write_records(data_set, records, source)
     return json_response({"status": "ok", "count": count})
 
 
 def _empty(request, data_set: DataSet) -> HttpResponse:
-    authorize_write(request, data_set)
+    source = _source(request, authorize_write(request, data_set))
     if read_json_body(request) != []:
         raise InvalidRequest(
             "Not implemented: you can only pass an empty JSON list, which empties the data set"
         )
-    services.empty(data_set)
+    services.empty(data_set, source=source)
     return json_response({"status": "ok", "message": f"{data_set.name} now contains 0 records"})
 
 
 @api_view(RECORD_METHODS)
 def record_view(request, data_group: str, data_type: str, record_id: str):
     data_set = find_data_set(data_group, data_type)
-    token = authorize_write(request, data_set)
-    source = writes.WriteSource(writes.WriteBatch.API, token_id=token.pk)
+    source = _source(request, authorize_write(request, data_set))
     if request.method == "PATCH":
         record = writes.patch_record(data_set, record_id, read_json_body(request), source)
         return json_response({"status": "ok", "record": record})

@@ -26,6 +26,8 @@ from perfplat.errors import (
     RecordProblem,
 )
 
+from . import corrections
+from .corrections import Change
 from .models import (
     IDENTIFIER,
     MAX_FIELDS,
@@ -51,11 +53,20 @@ _TYPE_NAMES = {str: "string", int: "number", float: "number", bool: "boolean", t
 
 @dataclass(frozen=True)
 class WriteSource:
-    """How a write arrived: through the API with a token, an upload by a user, a collector."""
+    """How a write arrived: through the API with a token, an upload by a user, a collector;
+    and, should it correct published records, why (`reason`, "" when not said)."""
 
     kind: str
     token_id: int | None = None
     user_id: int | None = None
+    reason: str = ""
+    # The path its corrections are logged under, when not the kind's own (the management
+    # pages and API: Correction.MANAGE).
+    path: str = ""
+
+    @property
+    def correction_path(self) -> str:
+        return self.path or corrections.PATHS.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True)
@@ -365,18 +376,52 @@ def _record_rows(data_set_id: int, batch_id: int, now: int, records: list[Prepar
         )
 
 
-def _insert_sqlite(cursor, rows, new_ids: bool):
+# Stored records found per query when looking for those a write replaces.
+_LOOKUP_CHUNK = 500
+
+
+def _replaced_sqlite(cursor, data_set_id: int, rows: list[tuple]) -> list[tuple]:
+    """(record_id, timestamp, data) of the stored records that `rows` replace with other
+    values: one indexed lookup per 500 records."""
+    by_id = {row[1]: row for row in rows}
+    ids = list(by_id)
+    found = []
+    for first in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = ids[first : first + _LOOKUP_CHUNK]
+        cursor.execute(
+            "SELECT record_id, timestamp, data FROM datasets_record "
+            f"WHERE data_set_id = %s AND record_id IN ({', '.join(['%s'] * len(chunk))})",
+            [data_set_id, *chunk],
+        )
+        for record_id, timestamp, data in cursor.fetchall():
+            new = by_id[record_id]
+            # The same text is the same record; other text may still be the same values.
+            if timestamp != new[2] or data != new[10]:
+                stored = orjson.loads(data)
+                if timestamp != new[2] or stored != orjson.loads(new[10]):
+                    found.append((record_id, timestamp, stored))
+    return found
+
+
+def _insert_sqlite(cursor, rows, data_set_id: int, new_ids: bool, find_replaced: bool):
+    """Insert (or upsert) the rows; returns the stored records they replaced with other values
+    when `find_replaced`."""
+    rows = list(rows)
+    replaced = _replaced_sqlite(cursor, data_set_id, rows) if find_replaced else []
     upsert = "" if new_ids else f" ON CONFLICT (data_set_id, record_id) DO UPDATE SET {_UPSERT_SET}"
     cursor.executemany(
         f"INSERT INTO datasets_record ({_COLUMNS}) VALUES ({', '.join(['%s'] * 12)}){upsert}",
-        list(rows),
+        rows,
     )
+    return replaced
 
 
 _LOAD_TABLE = "perfplat_record_load"
 
 
-def _insert_postgresql(cursor, rows, data_set_id: int, new_ids: bool):
+def _insert_postgresql(cursor, rows, data_set_id: int, new_ids: bool, find_replaced: bool):
+    """Insert (or upsert) the rows; returns the stored records they replaced with other values
+    when `find_replaced`."""
     if new_ids or not Record.objects.filter(data_set_id=data_set_id).exists():
         # Nothing to replace (ids made for this batch, or an empty data set, locked so that
         # nobody adds records meanwhile; the batch has no duplicate ids): COPY straight into
@@ -384,7 +429,7 @@ def _insert_postgresql(cursor, rows, data_set_id: int, new_ids: bool):
         with cursor.copy(f"COPY datasets_record ({_COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        return
+        return []
     # COPY (done in C by psycopg) into a session-local staging table, then one upsert from it:
     # several times faster than binding 12,000 parameters. The table is (re)created in every
     # write: a rolled-back transaction takes a table created in it away, so remembering that
@@ -402,10 +447,26 @@ def _insert_postgresql(cursor, rows, data_set_id: int, new_ids: bool):
     with cursor.copy(f"COPY {_LOAD_TABLE} ({_COLUMNS}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+    replaced = []
+    if find_replaced:
+        # Only the stored records whose values differ (jsonb compares values, not text).
+        cursor.execute(
+            f"SELECT r.record_id, r.timestamp, r.data FROM datasets_record r "
+            f"JOIN {_LOAD_TABLE} l ON r.data_set_id = l.data_set_id AND r.record_id = l.record_id "
+            "WHERE r.data_set_id = %s "
+            "AND (r.timestamp IS DISTINCT FROM l.timestamp OR r.data <> l.data)",
+            (data_set_id,),
+        )
+        # Django's connection reads jsonb as text: it decodes JSON itself.
+        replaced = [
+            (record_id, timestamp, orjson.loads(data) if isinstance(data, str) else data)
+            for record_id, timestamp, data in cursor.fetchall()
+        ]
     cursor.execute(
         f"INSERT INTO datasets_record ({_COLUMNS}) SELECT {_COLUMNS} FROM {_LOAD_TABLE} "
         f"ON CONFLICT (data_set_id, record_id) DO UPDATE SET {_UPSERT_SET}"
     )
+    return replaced
 
 
 def _merge_field_types(current: dict, seen: frozenset) -> dict | None:
@@ -431,13 +492,59 @@ def check_field_count(data_set: DataSet, current: dict, seen: frozenset) -> None
     )
 
 
-def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) -> int:
-    """Store validated records in one transaction; returns how many were written."""
+def _stored_form(record: PreparedRecord) -> dict:
+    """A prepared record as `stored_record` will give it back."""
+    stored = {"_id": record.record_id}
+    if record.timestamp is not None:
+        stored["_timestamp"] = format_timestamp(record.timestamp)
+    stored.update(record.data)
+    return stored
+
+
+def _replacements(replaced: list[tuple], batch: PreparedBatch, now: int) -> list[Change]:
+    """The corrections of a replacing write: each stored record it replaced with other values,
+    unless its period is still under way (corrections.is_provisional)."""
+    if not replaced:
+        return []
+    new = {record.record_id: record for record in batch.records}
+    changes = []
+    for record_id, timestamp, data in replaced:
+        record = new[record_id]
+        span = corrections.joined(
+            corrections.span_at(timestamp, data.get("period")),
+            corrections.span_at(record.timestamp, record.data.get("period")),
+        )
+        if corrections.is_provisional(span, now):
+            continue
+        before = {"_id": record_id}
+        if timestamp is not None:
+            before["_timestamp"] = format_timestamp(timestamp)
+        before.update(data)
+        changes.append(Change(record_id, Correction.REPLACE, before, _stored_form(record), span))
+    return changes
+
+
+def store_records(
+    data_set: DataSet,
+    batch: PreparedBatch,
+    source: WriteSource,
+    *,
+    find_corrections: bool = True,
+) -> int:
+    """Store validated records in one transaction; returns how many were written. In a
+    published data set, the stored records the write replaces with other values are
+    corrections (unless `find_corrections` is false: the caller logs its own)."""
     now = int(time.time())
     with transaction.atomic():
         # Locks the data set row on PostgreSQL so concurrent writers update field types and
         # the version one after the other (SQLite's IMMEDIATE transactions already do).
-        current = DataSet.objects.select_for_update().values("field_types").get(pk=data_set.pk)
+        current = (
+            DataSet.objects.select_for_update()
+            .values("field_types", "published")
+            .get(pk=data_set.pk)
+        )
+        # Ids made for the batch replace nothing: only other writes need the lookup.
+        find_replaced = find_corrections and current["published"] and not batch.new_ids
         check_field_count(data_set, current["field_types"], batch.field_types)
         write_batch = WriteBatch.objects.create(
             data_set_id=data_set.pk,
@@ -453,16 +560,21 @@ def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) 
             import psycopg
 
             with psycopg.Cursor(connection.connection) as cursor:
-                _insert_postgresql(cursor, rows, data_set.pk, batch.new_ids)
+                replaced = _insert_postgresql(
+                    cursor, rows, data_set.pk, batch.new_ids, find_replaced
+                )
         else:
             with connection.cursor() as cursor:
-                _insert_sqlite(cursor, rows, batch.new_ids)
+                replaced = _insert_sqlite(cursor, rows, data_set.pk, batch.new_ids, find_replaced)
         changes = {"version": F("version") + 1, "last_write_at": datetime.fromtimestamp(now, UTC)}
         merged = _merge_field_types(current["field_types"], batch.field_types)
         if merged is not None:
             changes["field_types"] = merged
             data_set.field_types = merged
         DataSet.objects.filter(pk=data_set.pk).update(**changes)
+        corrected = _replacements(replaced, batch, now)
+        if corrected:
+            corrections.log(data_set, corrected, source)
     return len(batch.records)
 
 
@@ -482,12 +594,64 @@ def write_records(data_set: DataSet, records: list, source: WriteSource) -> int:
 # corrections
 
 
-def empty_data_set(data_set: DataSet) -> None:
+def _emptied_span(data_set: DataSet) -> tuple[int | None, int | None]:
+    """The stretch of time the data set's records describe (for an emptying's correction)."""
+    from django.db.models import Max, Min
+
+    found = Record.objects.filter(data_set=data_set).aggregate(
+        first=Min("timestamp"), last=Max("timestamp")
+    )
+    if found["first"] is None:
+        return None, None
+    last_records = Record.objects.filter(data_set=data_set, timestamp=found["last"])[:10]
+    _, end = corrections.span_of(*(stored_record(row) for row in last_records))
+    return found["first"], end
+
+
+def empty_data_set(data_set: DataSet, source: WriteSource | None = None) -> int:
+    """Delete every record; returns how many there were. Emptying a published data set is a
+    correction (logged with `source`'s path and reason)."""
     with transaction.atomic():
-        Record.objects.filter(data_set=data_set).delete()
+        published = DataSet.objects.select_for_update().values_list("published", flat=True)
+        published = published.get(pk=data_set.pk)
+        span = _emptied_span(data_set) if published and source is not None else (None, None)
+        count, _ = Record.objects.filter(data_set=data_set).delete()
         DataSet.objects.filter(pk=data_set.pk).update(
             version=F("version") + 1, field_types={}, last_write_at=None
         )
+        if published and source is not None and count:
+            corrections.log(data_set, [], source, emptied=count, span=span)
+    return count
+
+
+def replace_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) -> int:
+    """Replace every record of the data set with the batch's, in one transaction; returns how
+    many were written. In a published data set, each stored record the batch leaves out or
+    changes is a correction (not the unchanged ones, nor those of a period under way)."""
+    now = int(time.time())
+    with transaction.atomic():
+        published = DataSet.objects.select_for_update().values_list("published", flat=True)
+        old = {}
+        if published.get(pk=data_set.pk):
+            old = {
+                row.record_id: stored_record(row)
+                for row in Record.objects.filter(data_set=data_set).iterator(chunk_size=2000)
+            }
+        empty_data_set(data_set)
+        stored = store_records(data_set, batch, source, find_corrections=False)
+        new = {record.record_id: record for record in batch.records}
+        changes = []
+        for record_id, before in old.items():
+            after = _stored_form(new[record_id]) if record_id in new else None
+            if after == before or corrections.is_provisional(
+                corrections.span_of(before, after), now
+            ):
+                continue
+            action = Correction.DELETE if after is None else Correction.REPLACE
+            changes.append(Change(record_id, action, before, after))
+        if changes:
+            corrections.log(data_set, changes, source)
+    return stored
 
 
 def stored_record(row: Record) -> dict:
@@ -514,8 +678,13 @@ def _find_record(data_set: DataSet, record_id: str) -> Record:
     return row
 
 
+def _is_published(data_set: DataSet) -> bool:
+    return DataSet.objects.filter(pk=data_set.pk, published=True).exists()
+
+
 def patch_record(data_set: DataSet, record_id: str, changes, source: WriteSource) -> dict:
-    """Set some fields of one record, validated like a write; returns the record after."""
+    """Set some fields of one record, validated like a write; returns the record after. In a
+    published data set a change is a correction."""
     if not isinstance(changes, dict):
         raise InvalidRequest(f"A correction must be a JSON object, not {_describe(changes)}")
     problems = []
@@ -533,28 +702,20 @@ def patch_record(data_set: DataSet, record_id: str, changes, source: WriteSource
         before = stored_record(_find_record(data_set, record_id))
         after = {**before, **changes}
         batch = validate_for(data_set, [after])
-        store_records(data_set, batch, source)
-        Correction.objects.create(
-            data_set=data_set,
-            record_id=record_id,
-            action="patch",
-            before=before,
-            after=after,
-            token_id=source.token_id,
-        )
+        store_records(data_set, batch, source, find_corrections=False)
+        # As stored: a timestamp in its UTC form, whole floats as whole numbers.
+        after = _stored_form(batch.records[0])
+        if after != before and _is_published(data_set):
+            corrections.log(data_set, [Change(record_id, Correction.PATCH, before, after)], source)
     return after
 
 
 def delete_record(data_set: DataSet, record_id: str, source: WriteSource) -> None:
+    """Remove one record. In a published data set it is a correction."""
     with transaction.atomic():
         row = _find_record(data_set, record_id)
         before = stored_record(row)
         row.delete()
         DataSet.objects.filter(pk=data_set.pk).update(version=F("version") + 1)
-        Correction.objects.create(
-            data_set=data_set,
-            record_id=record_id,
-            action="delete",
-            before=before,
-            token_id=source.token_id,
-        )
+        if _is_published(data_set):
+            corrections.log(data_set, [Change(record_id, Correction.DELETE, before, None)], source)

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from perfplat.accounts import throttle
 from perfplat.accounts.models import User
 from perfplat.accounts.permissions import administers, works_on
-from perfplat.datasets.models import DataSet
+from perfplat.datasets.models import Correction, DataSet
 from perfplat.registry.models import Organisation, Service
 
 logger = logging.getLogger(__name__)
@@ -405,6 +405,22 @@ def _role_choices(user) -> list:
     if user.is_platform_admin:
         return User.ROLES
     return [(key, label) for key, label in User.ROLES if key != User.PLATFORM_ADMIN]
+
+
+class EmptyDataSetForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you emptying it?",
+        required=False,
+        max_length=Correction.MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "The data set is published, so emptying it is a correction: the public corrections "
+            "log shows this reason."
+        ),
+        error_messages={
+            "max_length": f"The reason must be {Correction.MAX_REASON_LENGTH} characters or fewer"
+        },
+    )
 
 
 class UserForm(forms.Form):

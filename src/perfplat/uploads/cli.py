@@ -65,6 +65,7 @@ def upload_command(args) -> None:
             path.name,
             sheet=args.sheet or "",
             mode=Upload.REPLACE if args.replace else Upload.APPEND,
+            reason=args.reason,
             commit=not args.dry_run,
             background=False,
             on_progress=bar.update,

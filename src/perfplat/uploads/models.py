@@ -48,6 +48,8 @@ class Upload(models.Model):
     sheet = models.CharField(max_length=255, blank=True, default="")
     sheet_names = models.JSONField(default=list, blank=True)
     mode = models.CharField(max_length=10, choices=MODES, default=APPEND)
+    # Why it changes stored records, should it correct a published data set (SPEC 13).
+    reason = models.TextField(blank=True, default="")
     status = models.CharField(max_length=20, choices=STATUSES, default=RECEIVED)
     # Set when the records should be stored as soon as the file is found free of errors.
     commit_requested = models.BooleanField(default=False)

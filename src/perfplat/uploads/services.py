@@ -22,6 +22,7 @@ from django.utils import timezone
 from perfplat.accounts.permissions import check
 from perfplat.audit.services import record as audit
 from perfplat.datasets import writes
+from perfplat.datasets.corrections import check_reason
 from perfplat.datasets.models import DataSet, WriteBatch
 from perfplat.datasets.periods import format_timestamp
 from perfplat.errors import Conflict, InvalidRecords, InvalidRequest, PerfplatError, RecordProblem
@@ -91,6 +92,7 @@ def receive(
     sheet: str = "",
     mode: str = Upload.APPEND,
     mapping: dict | None = None,
+    reason: str = "",
     commit: bool = False,
     background: bool = True,
     on_progress: ProgressCallback | None = None,
@@ -99,6 +101,7 @@ def receive(
     """Keep an uploaded file and check it: the upload comes back previewed (no errors: it can
     be committed), invalid (with its row errors), or queued for the background worker when
     large. With `commit`, the records are stored as soon as the file is found free of errors.
+    `reason`: why, should it correct records of a published data set (the corrections log).
 
     A file that cannot be read at all (not a spreadsheet, empty, too large, no header row)
     is kept in the history as invalid and raises its error. `size` is the file's size when
@@ -106,6 +109,7 @@ def receive(
     check(actor, "data_set.manage", data_set)
     if mode not in dict(Upload.MODES):
         raise InvalidRequest("mode must be append or replace", field="mode")
+    reason = check_reason(reason)
     if mapping:
         choices = set(field_choices(data_set, mapping))
         for header, field in mapping.items():
@@ -123,6 +127,7 @@ def receive(
         "size": len(content) if size is None else size,
         "sheet": (sheet or "").strip()[:255],
         "mode": mode,
+        "reason": reason,
         "commit_requested": commit,
         "mapping": mapping or {},
     }
@@ -322,7 +327,9 @@ def commit_now(upload: Upload, on_progress: ProgressCallback | None = None) -> U
 def _store(upload: Upload, batch: writes.PreparedBatch, actor, progress: Progress) -> None:
     data_set = upload.data_set
     _set(upload, status=Upload.COMMITTING)
-    source = writes.WriteSource(kind=WriteBatch.UPLOAD, user_id=upload.user_id)
+    source = writes.WriteSource(
+        kind=WriteBatch.UPLOAD, user_id=upload.user_id, reason=upload.reason
+    )
     try:
         with transaction.atomic():
             # Two commits of one upload (a double click) take turns; the second finds it done.
@@ -332,8 +339,9 @@ def _store(upload: Upload, batch: writes.PreparedBatch, actor, progress: Progres
             replaced = None
             if upload.mode == Upload.REPLACE:
                 replaced = data_set.record_set.count()
-                writes.empty_data_set(data_set)
-            stored = writes.store_records(data_set, batch, source)
+                stored = writes.replace_records(data_set, batch, source)
+            else:
+                stored = writes.store_records(data_set, batch, source)
             # store_records locked the data set's row: the newest upload batch is this one.
             write_batch = (
                 WriteBatch.objects.filter(data_set=data_set, kind=WriteBatch.UPLOAD)

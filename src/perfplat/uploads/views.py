@@ -66,6 +66,7 @@ def new_upload(request, data_set_id: int):
                 actor=request.user,
                 sheet=form.cleaned_data["sheet"],
                 mode=form.cleaned_data["mode"],
+                reason=form.cleaned_data["reason"],
                 size=uploaded.size,
             )
         except PerfplatError as error:

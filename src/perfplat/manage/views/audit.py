@@ -26,6 +26,7 @@ ACTIONS = {
     "data_set.update": "Data set settings changed",
     "data_set.rotate_token": "Data set token replaced",
     "data_set.empty": "Data set emptied",
+    "data_set.correct": "Published records corrected",
     "user.create": "User added",
     "user.update": "User changed",
     "user.sign_in": "Signed in",

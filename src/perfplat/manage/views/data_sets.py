@@ -204,8 +204,12 @@ def data_set_rotate_token(request, data_set_id):
 @requires("data_set.manage")
 def data_set_empty(request, data_set_id):
     data_set = _data_set_of(data_set_id)
-    if request.method == "POST":
-        data_sets.empty(data_set, actor=request.user)
+    form = forms.EmptyDataSetForm(_data(request))
+    emptied = _submit(
+        form,
+        lambda data: data_sets.empty(data_set, actor=request.user, reason=data["reason"]) or True,
+    )
+    if emptied:
         messages.success(request, f"{data_set} emptied: it now contains 0 records")
         return redirect("manage-data-set", data_set_id=data_set.pk)
     return render(
@@ -217,6 +221,8 @@ def data_set_empty(request, data_set_id):
             "button": "Empty the data set",
             "cancel": reverse("manage-data-set", args=[data_set.pk]),
             "record_count": data_set.record_set.count(),
+            "form": form,
+            "published": data_set.published,
             "breadcrumbs": _data_set_crumbs(data_set, here=True),
         },
     )

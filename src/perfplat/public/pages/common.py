@@ -45,6 +45,8 @@ class Tile:
     previous: str  # the change from the previous period, in words
     year_earlier: str
     extra: str = ""  # the satisfaction score, with user satisfaction
+    # The correction that last revised the figure after it was published (revisions.Revision).
+    revision: object = None
 
 
 def tiles(latest: maths.PeriodKpis) -> list[Tile]:

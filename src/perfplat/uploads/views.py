@@ -10,8 +10,10 @@ from django.views.decorators.http import require_POST
 from perfplat.accounts.permissions import requires
 from perfplat.datasets.models import DataSet
 from perfplat.errors import PerfplatError
+from perfplat.ingest import conversion
+from perfplat.ingest.mapping import field_choices
 
-from . import conversion, mappings, services
+from . import services
 from .forms import MappingForm, UploadForm
 from .models import Upload
 
@@ -90,7 +92,7 @@ def _mapping_form(upload: Upload, data=None) -> MappingForm:
         data,
         headers=upload.headers,
         mapping=upload.mapping,
-        choices=mappings.field_choices(upload.data_set, upload.headers),
+        choices=field_choices(upload.data_set, upload.headers),
         sheet=upload.sheet,
         sheet_names=upload.sheet_names,
     )

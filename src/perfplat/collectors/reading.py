@@ -162,9 +162,7 @@ def failure_with_rows(table_format: str, errors: list) -> CollectorFailed:
     count = len(errors)
     first = errors[0]
     if first.row > 0:
-        where = columns.row_error_text(
-            first.as_dict(), "item" if table_format == "json" else "row"
-        )
+        where = columns.row_error_text(first.as_dict(), "item" if table_format == "json" else "row")
     else:
         where = first.problem
     more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""

@@ -231,43 +231,48 @@ READERS = {
 
 # The order in which types are tried: the first that every value fits is proposed.
 _PROPOSAL_ORDER = (WHOLE_NUMBER, NUMBER, BOOLEAN, DATE_TIME)
+# When no type fits every value, one that fits this share of them is still proposed: the
+# others are then mistakes to correct ("12x" among counts), shown as row errors.
+MOSTLY = 0.9
+
+
+def _fits(field_type: str, value) -> bool:
+    if field_type in (WHOLE_NUMBER, NUMBER) and type(value) is str:
+        if _LEADING_ZERO.match(value.strip()):
+            return False
+    return type(READERS[field_type](value)) is not ValueProblem
 
 
 def infer_type(values) -> str | None:
-    """The declared type to propose for a field holding `values` (the distinct non-empty
-    values of its first data): whole number, number, boolean or date-time when every value
-    reads as one, else text; None when there are no values. Text written with a leading zero
-    ("007") is a code, never a number."""
-    candidates = list(_PROPOSAL_ORDER)
-    seen = False
-    for value in values:
-        seen = True
-        if type(value) is str and _LEADING_ZERO.match(value.strip()):
-            candidates = [c for c in candidates if c not in (WHOLE_NUMBER, NUMBER)]
-        candidates = [c for c in candidates if type(READERS[c](value)) is not ValueProblem]
-        if not candidates:
-            return TEXT
-    if not seen:
-        return None
-    return candidates[0]
-
-
-def distinct(values) -> list:
-    """The distinct values, telling True, 1 and 1.0 apart (a set alone would not)."""
-    seen = {}
+    """The declared type to propose for a field holding `values` (the non-empty values of its
+    first data): the first of whole number, number, boolean and date-time that every value
+    reads as; else the one most values read as, when at least MOSTLY of them do; else text.
+    None when there are no values. Text written with a leading zero ("007") is a code, never
+    a number."""
+    counts: dict = {}
     for value in values:
         try:
-            seen.setdefault((type(value), value), value)
+            key = (type(value), value)
+            counts[key] = counts.get(key, 0) + 1
         except TypeError:
-            # A JSON list or object: unhashable, and never a value of any type but text.
-            seen.setdefault((type(value), id(value)), value)
-    return list(seen.values())
+            # A JSON list or object: unhashable, and never a value of any of the types.
+            return TEXT
+    if not counts:
+        return None
+    total = sum(counts.values())
+    fitting = {}
+    for field_type in _PROPOSAL_ORDER:
+        fitting[field_type] = sum(n for (_, value), n in counts.items() if _fits(field_type, value))
+        if fitting[field_type] == total:
+            return field_type
+    best = max(_PROPOSAL_ORDER, key=lambda field_type: fitting[field_type])
+    return best if fitting[best] >= MOSTLY * total else TEXT
 
 
 def propose(name: str, values, required: bool) -> FieldDeclaration | None:
     """A proposed (unconfirmed) declaration of a field from the values of its first data;
     None when it had no value at all."""
-    field_type = infer_type(distinct(values))
+    field_type = infer_type(values)
     if field_type is None:
         return None
     return FieldDeclaration(name, field_type, required=required, confirmed=False)

@@ -6,7 +6,17 @@ No namespace: Django's password views and accounts.services.password_link revers
 
 from django.urls import path
 
-from .views import audit, auth, data_sets, home, organisations, services, tokens, users
+from .views import (
+    audit,
+    auth,
+    data_set_fields,
+    data_sets,
+    home,
+    organisations,
+    services,
+    tokens,
+    users,
+)
 
 urlpatterns = [
     path("", home.home, name="manage-home"),
@@ -45,6 +55,16 @@ urlpatterns = [
         name="data-set-rotate-token",
     ),
     path("data-sets/<int:data_set_id>/empty", data_sets.data_set_empty, name="data-set-empty"),
+    path(
+        "data-sets/<int:data_set_id>/fields",
+        data_set_fields.data_set_fields,
+        name="data-set-fields",
+    ),
+    path(
+        "data-sets/<int:data_set_id>/fields/convert",
+        data_set_fields.data_set_convert,
+        name="data-set-convert",
+    ),
     # people, personal API tokens, the audit log
     path("users", users.users, name="users"),
     path("users/new", users.user_new, name="user-new"),

@@ -48,6 +48,8 @@ class FieldsForm(forms.Form):
             label="Type",
             choices=TYPE_CHOICES,
             initial=declaration.type if declaration else "text",
+            # A new field's type is only needed with its name (text when not chosen).
+            required=declaration is not None,
             error_messages={"required": f"Choose the type of {name}"},
         )
         self.fields[f"{prefix}-required"] = forms.BooleanField(
@@ -114,7 +116,7 @@ class FieldsForm(forms.Form):
             items.append(
                 {
                     "name": new_name,
-                    "type": data[f"{ADD}-type"],
+                    "type": data[f"{ADD}-type"] or "text",
                     "required": data[f"{ADD}-required"],
                     "allowed_values": _allowed(data[f"{ADD}-allowed"]),
                 }

@@ -4,6 +4,7 @@ JSON API strictly, spreadsheets and collectors converted), and stored text conve
 declared types (API and command line)."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from collector_fixtures import Source
 from helpers import assert_error, body, call
@@ -411,6 +412,23 @@ def test_a_csv_of_numbers_uploaded_into_a_free_form_data_set_adds_up(client, wor
         {"channel": "digital", "_count": 2, "count:sum": 2200},
         {"channel": "phone", "_count": 1, "count:sum": 300},
     ]
+
+
+def test_the_upload_api_shows_the_fields_its_file_proposes(client, world, free_form):
+    data_set, _ = free_form
+    response = client.post(
+        f"/api/data-sets/{data_set.pk}/uploads",
+        {"file": SimpleUploadedFile("visits.csv", csv_file(NUMBERS))},
+        HTTP_AUTHORIZATION=f"Bearer {world.token(world.editor)}",
+    )
+    reply = body(response)
+    assert (reply["status"], reply["proposed_fields"]) == (
+        "previewed",
+        [proposed("channel", "text"), proposed("count", "whole-number")],
+    )
+    assert reply["preview"][0]["record"]["count"] == 1200
+    # Nothing is kept before the commit.
+    assert declarations(data_set) == []
 
 
 def test_a_cell_that_is_not_a_number_is_a_row_error_and_nothing_is_stored(world, free_form):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from perfplat.accounts.permissions import requires
+from perfplat.datasets.fields import FieldDeclaration
 from perfplat.datasets.models import DataSet
 from perfplat.errors import PerfplatError
 from perfplat.ingest import conversion
@@ -131,6 +132,7 @@ def upload_detail(request, data_set_id: int, upload_id: int):
         error_rows=conversion.row_error_cells(upload.errors),
         numeric_first=[0],
         more_errors=upload.error_count - len(upload.errors),
+        proposed_fields=[FieldDeclaration.from_dict(item) for item in upload.proposed_fields],
         records=data_set.record_set.count() if upload.status == Upload.COMMITTED else None,
     )
     return render(request, "uploads/preview.html", context)

@@ -4,12 +4,14 @@ check of a value against a declaration, and the rules of a team's declarations."
 import pytest
 
 from perfplat.datasets.fields import (
+    MAX_FIELDS,
     FieldDeclaration,
     check_declarations,
     declaration_problems,
     declared_fields,
     field_problem,
     needs_conversion,
+    with_proposals,
 )
 from perfplat.datasets.models import DataSet
 from perfplat.datasets.writes import validate_records
@@ -199,9 +201,10 @@ def test_declarations_are_confirmed_and_cleaned():
             "Each allowed value of field 'a' must be 1 to 200 characters",
         ),
         ([{"name": "a", "type": "text", "size": 3}], "Field 1 has unknown key(s): size"),
+        ([{"name": "a" * 101, "type": "text"}], "Field 1: a name can be at most 100 characters"),
         (
-            [{"name": f"f{n}", "type": "text"} for n in range(101)],
-            "A data set can declare at most 100 fields, not 101",
+            [{"name": f"f{n}", "type": "text"} for n in range(201)],
+            "A data set can declare at most 200 fields, not 201",
         ),
     ],
 )
@@ -209,3 +212,16 @@ def test_bad_declarations_name_the_problem(items, message):
     with pytest.raises(InvalidRequest) as error:
         check_declarations(items)
     assert error.value.message == message
+
+
+def test_proposals_add_only_new_fields_up_to_the_most_a_data_set_declares():
+    current = [{"name": f"f{n}", "type": "text"} for n in range(MAX_FIELDS - 1)]
+    proposals = [
+        FieldDeclaration("f0", "number", confirmed=False),
+        FieldDeclaration("new1", "number", confirmed=False),
+        FieldDeclaration("new2", "number", confirmed=False),
+    ]
+    merged = with_proposals(current, proposals)
+    assert [item["name"] for item in merged[-2:]] == [f"f{MAX_FIELDS - 2}", "new1"]
+    assert len(merged) == MAX_FIELDS
+    assert with_proposals(merged, proposals) is None

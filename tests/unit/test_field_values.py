@@ -240,7 +240,7 @@ def test_a_json_list_or_object_is_text():
 
 def test_no_values_propose_nothing():
     assert values.infer_type([]) is None
-    assert values.propose("notes", [], required=False) is None
+    assert values.propose("notes", [None, "  "]) is None
 
 
 def test_proposals_from_records_are_unconfirmed_and_required_when_always_given():

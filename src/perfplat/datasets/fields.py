@@ -45,7 +45,8 @@ STORED_AS = {
 # A standard type's FieldSpec.type -> the declared type.
 _SPEC_TYPES = {"string": TEXT, "integer": WHOLE_NUMBER, "number": NUMBER}
 
-MAX_FIELDS = 100
+MAX_FIELDS = 200
+MAX_NAME_LENGTH = 100
 MAX_ALLOWED_VALUES = 100
 MAX_ALLOWED_VALUE_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 500
@@ -224,6 +225,8 @@ def check_declarations(items) -> list[FieldDeclaration]:
                 f"Field {position}: the name {name!r} must be letters, digits and _, starting "
                 "with a letter"
             )
+        if len(name) > MAX_NAME_LENGTH:
+            raise _bad(f"Field {position}: a name can be at most {MAX_NAME_LENGTH} characters")
         if name in names:
             raise _bad(f"The field {name!r} is declared twice")
         names.add(name)
@@ -271,10 +274,11 @@ def _allowed_values(name: str, kind: str, values) -> tuple[str, ...]:
 
 
 def with_proposals(current: list[dict], proposals) -> list[dict] | None:
-    """The stored declarations with proposals for fields not declared yet added, or None when
-    none is new."""
+    """The stored declarations with proposals for fields not declared yet added (up to
+    MAX_FIELDS declarations in all), or None when none is new."""
     known = {item["name"] for item in current}
     new = [proposal.as_dict() for proposal in proposals if proposal.name not in known]
+    new = new[: max(0, MAX_FIELDS - len(current))]
     if not new:
         return None
     return [*current, *new]

@@ -10,6 +10,7 @@ database.
 """
 
 import re
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -129,40 +130,51 @@ def _too_large(value) -> ValueProblem:
     )
 
 
+def _not_numeric(value, whole_only: bool) -> ValueProblem:
+    return ValueProblem(f"{_shown(value)} is not {'a whole number' if whole_only else 'a number'}")
+
+
+def _exact_int(number: int, value):
+    return number if -EXACT < number < EXACT else _too_large(value)
+
+
 def _read_numeric(value, whole_only: bool):
     """The number a cell holds or its text writes, or a ValueProblem."""
-    expected = "a whole number" if whole_only else "a number"
-    not_it = ValueProblem(f"{_shown(value)} is not {expected}")
     kind = type(value)
     if kind is int:
-        return value if -EXACT < value < EXACT else _too_large(value)
+        return _exact_int(value, value)
     if kind is float:
         if value != value or value in (float("inf"), float("-inf")):
-            return not_it
+            return _not_numeric(value, whole_only)
         result = whole(value)
         if whole_only and type(result) is not int:
-            return _too_large(value) if value.is_integer() else not_it
+            return _too_large(value) if value.is_integer() else _not_numeric(value, whole_only)
         return result
     if kind is not str:
-        return not_it
-    match = _NUMBER.fullmatch(value.strip())
+        return _not_numeric(value, whole_only)
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        # The common case, "1200", without the pattern.
+        return _exact_int(int(text), value)
+    match = _NUMBER.fullmatch(text)
     if match is None:
-        return not_it
+        return _not_numeric(value, whole_only)
     sign, pound, late_sign, digits, fraction, percent = match.groups()
     if (sign and late_sign) or not (digits or fraction) or (pound and percent):
-        return not_it
+        return _not_numeric(value, whole_only)
     if whole_only and (pound or percent):
-        return not_it
-    number = Decimal((sign or late_sign) + (digits.replace(",", "") or "0") + (fraction or ""))
+        return _not_numeric(value, whole_only)
+    written = (sign or late_sign) + (digits.replace(",", "") or "0")
+    if not (fraction or percent):
+        return _exact_int(int(written), value)
+    number = Decimal(written + (fraction or ""))
     if percent:
         # 12% is twelve hundredths, as a workbook holds a cell formatted as a percentage.
         number /= 100
     if number == number.to_integral_value():
-        if abs(number) >= EXACT:
-            return _too_large(value)
-        return int(number)
+        return _exact_int(int(number), value)
     if whole_only:
-        return not_it
+        return _not_numeric(value, whole_only)
     return float(number)
 
 
@@ -243,23 +255,48 @@ def _fits(field_type: str, value) -> bool:
     return type(READERS[field_type](value)) is not ValueProblem
 
 
+def _is_empty(value) -> bool:
+    # isinstance: a collector's JSON table marks missing keys with a str subclass.
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def propose(name: str, values) -> FieldDeclaration | None:
+    """A proposed (unconfirmed) declaration of a field from its values in its first data
+    (one per record or row; None or blank where it has none): the type most of them read as
+    (`infer_type`), required when none is missing. None when it had no value at all."""
+    values = list(values)
+    try:
+        # (type, value): True, 1 and 1.0 are told apart. Counted in C: columns are long.
+        counts = Counter(zip(map(type, values), values, strict=True))
+    except TypeError:
+        # A JSON list or object: unhashable, and never a value of any type but text.
+        counts = None
+    if counts is None:
+        field_type, missing = TEXT, sum(1 for value in values if _is_empty(value))
+    else:
+        missing = 0
+        for key in [key for key in counts if _is_empty(key[1])]:
+            missing += counts.pop(key)
+        field_type = _type_of(counts)
+    if field_type is None:
+        return None
+    return FieldDeclaration(name, field_type, required=not missing, confirmed=False)
+
+
 def infer_type(values) -> str | None:
     """The declared type to propose for a field holding `values` (the non-empty values of its
     first data): the first of whole number, number, boolean and date-time that every value
     reads as; else the one most values read as, when at least MOSTLY of them do; else text.
     None when there are no values. Text written with a leading zero ("007") is a code, never
     a number."""
-    counts: dict = {}
-    for value in values:
-        try:
-            key = (type(value), value)
-            counts[key] = counts.get(key, 0) + 1
-        except TypeError:
-            # A JSON list or object: unhashable, and never a value of any of the types.
-            return TEXT
-    if not counts:
-        return None
+    proposal = propose("_", values)
+    return None if proposal is None else proposal.type
+
+
+def _type_of(counts: Counter) -> str | None:
     total = sum(counts.values())
+    if not total:
+        return None
     fitting = {}
     for field_type in _PROPOSAL_ORDER:
         fitting[field_type] = sum(n for (_, value), n in counts.items() if _fits(field_type, value))
@@ -267,15 +304,6 @@ def infer_type(values) -> str | None:
             return field_type
     best = max(_PROPOSAL_ORDER, key=lambda field_type: fitting[field_type])
     return best if fitting[best] >= MOSTLY * total else TEXT
-
-
-def propose(name: str, values, required: bool) -> FieldDeclaration | None:
-    """A proposed (unconfirmed) declaration of a field from the values of its first data;
-    None when it had no value at all."""
-    field_type = infer_type(values)
-    if field_type is None:
-        return None
-    return FieldDeclaration(name, field_type, required=required, confirmed=False)
 
 
 def propose_from_records(records, names) -> list[FieldDeclaration]:
@@ -286,9 +314,7 @@ def propose_from_records(records, names) -> list[FieldDeclaration]:
     ordered = dict.fromkeys(key for data in records for key in data if key in names)
     proposals = []
     for name in ordered:
-        values = [data.get(name) for data in records]
-        present = [value for value in values if value is not None]
-        proposal = propose(name, present, required=len(present) == len(values))
+        proposal = propose(name, [data.get(name) for data in records])
         if proposal is not None:
             proposals.append(proposal)
     return proposals

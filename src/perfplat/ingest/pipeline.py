@@ -9,6 +9,7 @@ problem into a row error; `check_table` does both. Storing is the write path's
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 
 from perfplat.datasets import values, writes
 from perfplat.datasets.fields import FieldDeclaration
@@ -41,25 +42,18 @@ class Checked:
         return writes.store_records(data_set, self.batch, source, proposals=self.proposals)
 
 
-def _empty(cell) -> bool:
-    # isinstance: a JSON table's missing keys are a str subclass (collectors.reading.MISSING).
-    return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
 def propose_columns(
     data_set, table: Table, mapping: dict[str, str], declared: dict
 ) -> tuple[FieldDeclaration, ...]:
     """Proposed declarations for the mapped columns of a free-form data set whose fields are
     not declared (`declared`: field -> type), from the table's cells: each field's type is
-    the one all its cells read as ("1,200" and "12" -> whole number), and it is required when
-    no row leaves it empty."""
+    the one (nearly) all its cells read as ("1,200" and "12" -> whole number), and it is
+    required when no row leaves it empty."""
     proposals = []
     for _, column, field in mapped_columns(table, mapping):
         if field in (TIMESTAMP, ID) or field in declared:
             continue
-        cells = [row[column] for row in table.rows]
-        present = [cell for cell in cells if not _empty(cell)]
-        proposal = values.propose(field, present, required=len(present) == len(cells))
+        proposal = values.propose(field, map(itemgetter(column), table.rows))
         if proposal is not None:
             proposals.append(proposal)
     return tuple(proposals)

@@ -552,3 +552,24 @@ def test_a_collectors_json_is_converted_by_confirmed_types(client, world, free_f
         "a whole number"
     )
     assert stored(data_set) == []
+
+
+def test_a_collectors_json_keeps_null_and_empty_text_as_sent(client, world, free_form, source):
+    data_set, _ = free_form
+    payload = (
+        b'[{"_timestamp": "2024-01-01T00:00:00Z", "channel": "digital", "count": "1,200",'
+        b' "note": "", "extra": null}]'
+    )
+    collector = collectors.create_collector(
+        None,
+        data_set,
+        name="Export",
+        url=source.answer("/data.json", body=payload, content_type="application/json"),
+        format="json",
+        mapping={},
+    )
+    run = collectors.run_now(None, collector)
+    assert run.outcome == "succeeded", run.error
+    assert stored(data_set) == [{"channel": "digital", "count": 1200, "note": "", "extra": None}]
+    # Fields with no value yet are not proposed: their first value will say what they are.
+    assert [d["name"] for d in declarations(data_set)] == ["channel", "count"]

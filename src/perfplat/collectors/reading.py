@@ -18,6 +18,7 @@ from perfplat.datasets.models import DataSet
 from perfplat.errors import InvalidRequest, PerfplatError
 from perfplat.ingest import mapping as columns
 from perfplat.ingest import parsing, pipeline
+from perfplat.ingest.conversion import MISSING
 
 from .fetching import Response
 
@@ -36,13 +37,6 @@ class CollectorFailed(PerfplatError):
         super().__init__(message)
         self.errors = errors or []
         self.error_count = error_count or len(self.errors)
-
-
-class _Missing(str):
-    """The cell of a key an object does not have (told apart from a "" it has)."""
-
-
-MISSING = _Missing("")
 
 
 # read

@@ -26,6 +26,13 @@ MAX_ERRORS_KEPT = 1000
 JSON = "json"
 
 
+class _Missing(str):
+    """The cell of a key a JSON object does not have (told apart from a "" it has)."""
+
+
+MISSING = _Missing("")
+
+
 @dataclass
 class Converted:
     """The records of a table, the table row each came from, and the conversion problems
@@ -116,15 +123,14 @@ _EMPTY = _Empty()
 
 
 def _column_converter(converter, cache: bool = True):
-    """The converter of one column's cells, with empty cells (and JSON nulls) as _EMPTY, and
-    a flag set once any of its cells could not be converted. Spreadsheets repeat values
-    (dates, channels, counts): each distinct value is converted once. `typed` keeps True, 1
-    and 1.0 apart; values unequal to themselves (NaN) simply miss the cache. A JSON table's
-    column is not cached: its values may be lists or objects, which cannot be."""
+    """The converter of one column's cells, with empty cells as _EMPTY, and a flag set once
+    any of its cells could not be converted. Spreadsheets repeat values (dates, channels,
+    counts): each distinct value is converted once. `typed` keeps True, 1 and 1.0 apart;
+    values unequal to themselves (NaN) simply miss the cache."""
     troubled = [False]
 
     def convert_cell_of_column(value):
-        if value == "" or value is None:
+        if value == "":
             return _EMPTY
         result = converter(value)
         if type(result) is str and not result:
@@ -133,9 +139,26 @@ def _column_converter(converter, cache: bool = True):
             troubled[0] = True
         return result
 
-    if not cache:
-        return convert_cell_of_column, troubled
     return lru_cache(maxsize=None, typed=True)(convert_cell_of_column), troubled
+
+
+def _json_converter(converter):
+    """The converter of a JSON table's column: only a key an object does not have is empty;
+    null and "" are values, as the write API takes them. Not cached: JSON values may be lists
+    or objects."""
+    troubled = [False]
+
+    def convert_value(value):
+        if value is MISSING:
+            return _EMPTY
+        if value is None:
+            return None
+        result = converter(value)
+        if type(result) is ValueProblem:
+            troubled[0] = True
+        return result
+
+    return convert_value, troubled
 
 
 def convert(
@@ -172,10 +195,9 @@ def convert(
     rows = table.rows
     headers = dict(zip(table.columns, table.headers, strict=True))
     fields = tuple(field for _, field, _, _ in plan)
-    cache = table.format != JSON
+    column_converter = _json_converter if table.format == JSON else _column_converter
     getters = [
-        (itemgetter(column), *_column_converter(converter, cache))
-        for column, _, converter, _ in plan
+        (itemgetter(column), *column_converter(converter)) for column, _, converter, _ in plan
     ]
     step = max(1000, len(rows) // 20)
     # Column by column and chunk by chunk: converting a column is a map() over a cache, with no

@@ -43,7 +43,7 @@ class Checked:
 
 
 def propose_columns(
-    data_set, table: Table, mapping: dict[str, str], declared: dict
+    table: Table, mapping: dict[str, str], declared: dict
 ) -> tuple[FieldDeclaration, ...]:
     """Proposed declarations for the mapped columns of a free-form data set whose fields are
     not declared (`declared`: field -> type), from the table's cells: each field's type is
@@ -69,7 +69,7 @@ def read_records(
     data set's fields not declared yet, by the type proposed from the table), and those
     proposals."""
     plan = field_plan(data_set)
-    proposals = propose_columns(data_set, table, mapping, plan.kinds) if plan.free_form else ()
+    proposals = propose_columns(table, mapping, plan.kinds) if plan.free_form else ()
     kinds = {**plan.kinds, **{proposal.name: proposal.type for proposal in proposals}}
     # A JSON object says which fields it has, each for itself: validation names each one that
     # lacks a required field, item by item.

@@ -157,6 +157,23 @@ def cmd_datasets_empty(args):
     print(f"{data_set.name} now contains 0 records")
 
 
+def cmd_datasets_convert_fields(args):
+    from perfplat.datasets.stored_values import convert_stored_values
+
+    data_set = _data_set(args.group, args.type)
+    report = convert_stored_values(data_set, dry_run=args.dry_run)
+    if report.problem_count:
+        for problem in report.problems:
+            print(problem.text)
+        more = report.problem_count - len(report.problems)
+        if more:
+            print(f"... and {more:,} more")
+        raise UsageError(f"{data_set}: {report.summary}")
+    print(f"{data_set}: {report.summary}.")
+    if args.dry_run and report.changed_records:
+        print("Dry run: nothing was changed.")
+
+
 def cmd_users_create(args):
     from perfplat.accounts.services import create_user
 
@@ -309,6 +326,17 @@ def build_parser() -> argparse.ArgumentParser:
                 "--reason", default="", help="why, for the corrections log of a published data set"
             )
         action.set_defaults(func=func, django=True)
+
+    convert = actions.add_parser(
+        "convert-fields",
+        help='convert stored values to the declared field types ("1,200" -> 1200), all or none',
+    )
+    convert.add_argument("group", metavar="GROUP")
+    convert.add_argument("type", metavar="TYPE")
+    convert.add_argument(
+        "--dry-run", action="store_true", help="say what would change; change nothing"
+    )
+    convert.set_defaults(func=cmd_datasets_convert_fields, django=True)
 
     users = commands.add_parser("users", help="create users and personal API tokens")
     user_actions = users.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -303,7 +303,7 @@ PERFPLAT_MAX_UPLOAD_BYTES = env_int("PERFPLAT_MAX_UPLOAD_BYTES", 20 * 1024 * 102
 PERFPLAT_UPLOAD_BACKGROUND_BYTES = env_int("PERFPLAT_UPLOAD_BACKGROUND_BYTES", 1024 * 1024)
 PERFPLAT_UPLOAD_BACKGROUND_ROWS = env_int("PERFPLAT_UPLOAD_BACKGROUND_ROWS", 5000)
 # A workbook (XLSX, XLS, ODS) is read in a child process that may use this much more memory
-# and this many seconds (uploads.spreadsheet_limits); past either, the file is refused.
+# and this many seconds (ingest.spreadsheet_limits); past either, the file is refused.
 PERFPLAT_SPREADSHEET_MEMORY_BYTES = env_int("PERFPLAT_SPREADSHEET_MEMORY_BYTES", 2 * 1024**3)
 PERFPLAT_SPREADSHEET_SECONDS = env_int("PERFPLAT_SPREADSHEET_SECONDS", 60)
 

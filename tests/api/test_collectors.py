@@ -164,8 +164,8 @@ def test_bad_rows_are_each_named_and_nothing_is_written(typed, source):
     run = services.run_now(None, collector_for(typed, source.answer(body=body)))
     assert run.outcome == "failed"
     assert run.error == (
-        "The data has problems, so nothing was written: row 3, Week starting: '31/02/2024' is "
-        "not a real date (dates are day/month/year) (and 2 more problems)"
+        "The data has problems, so nothing was written: row 3, column 'Week starting': "
+        "'31/02/2024' is not a real date (dates are day/month/year) (and 2 more problems)"
     )
     assert run.errors == [
         {
@@ -184,7 +184,7 @@ def test_bad_rows_are_each_named_and_nothing_is_written(typed, source):
             "row": 4,
             "column": "Transactions",
             "value": "lots",
-            "problem": "field 'count' must be a whole number, not 'lots'",
+            "problem": "'lots' is not a whole number",
         },
     ]
     assert run.error_count == 3
@@ -620,5 +620,6 @@ def test_a_data_set_without_a_service_can_be_collected_into(source, db):
     )
     body = b"Date,Channel,Count\r\n2024-01-01,web,3\r\n"
     run = services.run_now(None, collector_for(data_set, source.answer(body=body), mapping={}))
-    # As for a spreadsheet upload: a new free-form data set keeps a CSV's cells as text.
-    assert (run.outcome, stored(data_set)) == ("succeeded", [{"channel": "web", "count": "3"}])
+    # As for a spreadsheet upload: a new free-form data set's fields are proposed from the
+    # response, and its cells read by the proposed types.
+    assert (run.outcome, stored(data_set)) == ("succeeded", [{"channel": "web", "count": 3}])

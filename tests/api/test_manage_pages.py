@@ -82,6 +82,8 @@ PAGES = [
     "/manage/data-sets/{data_set}/edit",
     "/manage/data-sets/{data_set}/rotate-token",
     "/manage/data-sets/{data_set}/empty",
+    "/manage/data-sets/{data_set}/fields",
+    "/manage/data-sets/{data_set}/fields/convert",
     "/manage/users",
     "/manage/users/new",
     "/manage/users/{agency_editor}/edit",

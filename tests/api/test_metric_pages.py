@@ -465,7 +465,7 @@ SAMPLE = [
 SAMPLE_PROBLEMS = [
     "sample data would be rejected: row 3, column “Week starting”: '31/02/2024' is not a real "
     "date (dates are day/month/year)",
-    "sample data would be rejected: row 4: field 'count' must be a whole number, not 'many'",
+    "sample data would be rejected: row 4, column “Count”: 'many' is not a whole number",
     "sample data would be rejected: row 5: field 'period' must be one of day, week, month, "
     "quarter, not 'fortnight'",
 ]
@@ -631,7 +631,7 @@ def test_a_sample_file_is_checked_for_the_planned_metrics_of_its_type(editor):
             "plan-sample_type": "cost",
         },
     )
-    rejected = "sample data would be rejected: row 2: field 'amount' must be a number, not 'lots'"
+    rejected = "sample data would be rejected: row 2, column “Amount”: 'lots' is not a number"
     assert [(name, problems) for name, _, problems in verdicts(response)] == [
         ("Cost per transaction", [rejected]),
         ("Cost by region", [*PLAN_VERDICTS[1][2], rejected]),

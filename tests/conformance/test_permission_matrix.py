@@ -50,6 +50,9 @@ EXPECTED = {
     ("PATCH", "api/data-sets/<data_set_id>"): TRANSPORT_WORKERS,
     ("POST", "api/data-sets/<data_set_id>/rotate-token"): TRANSPORT_WORKERS,
     ("POST", "api/data-sets/<data_set_id>/empty"): TRANSPORT_WORKERS,
+    ("GET", "api/data-sets/<data_set_id>/fields"): TRANSPORT_WORKERS,
+    ("PUT", "api/data-sets/<data_set_id>/fields"): TRANSPORT_WORKERS,
+    ("POST", "api/data-sets/<data_set_id>/fields/convert"): TRANSPORT_WORKERS,
     ("GET", "api/users"): ADMINS,
     ("POST", "api/users"): TRANSPORT_ADMINS,
     ("GET", "api/users/<user_id>"): {"platform_admin", "org_admin", "agency_editor"},
@@ -112,6 +115,12 @@ EXPECTED = {
     ("POST", "manage/data-sets/<int:data_set_id>/rotate-token"): TRANSPORT_WORKERS,
     ("GET", "manage/data-sets/<int:data_set_id>/empty"): TRANSPORT_WORKERS,
     ("POST", "manage/data-sets/<int:data_set_id>/empty"): TRANSPORT_WORKERS,
+    # declared fields: confirming them (a POST with no fields confirms none) and converting
+    # stored values (the data set has none to convert)
+    ("GET", "manage/data-sets/<int:data_set_id>/fields"): TRANSPORT_WORKERS,
+    ("POST", "manage/data-sets/<int:data_set_id>/fields"): TRANSPORT_WORKERS,
+    ("GET", "manage/data-sets/<int:data_set_id>/fields/convert"): TRANSPORT_WORKERS,
+    ("POST", "manage/data-sets/<int:data_set_id>/fields/convert"): TRANSPORT_WORKERS,
     ("GET", "manage/users"): ADMINS,
     ("GET", "manage/users/new"): ADMINS,
     ("POST", "manage/users/new"): ADMINS,
@@ -290,6 +299,10 @@ BODIES = {
     ("PATCH", "api/services/<service>"): {"audience": "Drivers"},
     ("POST", "api/services/<service>/data-sets"): {"data_type": "cost"},
     ("PATCH", "api/data-sets/<data_set_id>"): {"max_age_expected": 3600},
+    ("PUT", "api/data-sets/<data_set_id>/fields"): {
+        "fields": [{"name": "count", "type": "whole-number", "required": True}]
+    },
+    ("POST", "api/data-sets/<data_set_id>/fields/convert"): {"dry_run": True},
     ("POST", "api/users"): {
         "email": "new@example.gov.uk",
         "role": "editor",

@@ -11,7 +11,7 @@ lies, an ODS of repeated rows of repeated cells, and an XLS reaching the format'
 import pytest
 
 from perfplat.errors import PayloadTooLarge
-from perfplat.uploads import parsing, spreadsheet_limits
+from perfplat.ingest import parsing, spreadsheet_limits
 from spreadsheet_bombs import (
     area_message,
     far_cell_xlsx,

@@ -2,9 +2,9 @@
 the same transaction), and run them.
 
 A run is a pipeline of small stages: fetch (fetching.py) -> read the body as a table ->
-map and convert the rows to records (reading.py, reusing the spreadsheet uploads' parser and
-conversion) -> validate and store through the write path (`writes.write_records`, provenance
-"collector"). A dry run stops after validating. Any failure is recorded on the run with a
+map, convert by the declared field types and validate (reading.py, through perfplat.ingest's
+pipeline, as spreadsheet uploads do) -> store through the write path (`writes.store_records`,
+provenance "collector"). A dry run stops after validating. Any failure is recorded on the run with a
 message for people, and nothing is written.
 
 `actor` is the signed-in user, or None for the platform itself (the command line, the demo,
@@ -27,7 +27,7 @@ from perfplat.datasets import writes
 from perfplat.datasets.corrections import check_reason
 from perfplat.datasets.models import DataSet, WriteBatch
 from perfplat.datasets.periods import format_timestamp
-from perfplat.errors import Conflict, InvalidRecords, InvalidRequest, NotFound, PerfplatError
+from perfplat.errors import Conflict, InvalidRequest, NotFound, PerfplatError
 
 from . import fetching, reading, scheduler
 from .models import Collector, CollectorRun, ScheduledJob
@@ -346,20 +346,16 @@ def _fetch_records(
         reading.decode(response, max_bytes), collector.format, collector.sheet
     )
     run.rows = table.row_count
-    prepared = reading.prepare(data_set, table, collector.mapping)
-    _check_identity(data_set, prepared.records)
-    try:
-        if dry:
-            batch = writes.validate_for(data_set, prepared.records)
-            run.records = len(batch.records)
-            run.preview = [_preview(record) for record in batch.records[:PREVIEW_RECORDS]]
-        else:
-            source = writes.WriteSource(
-                WriteBatch.COLLECTOR, user_id=getattr(user, "pk", None), reason=reason
-            )
-            run.records = writes.write_records(data_set, prepared.records, source)
-    except InvalidRecords as error:
-        raise reading.failure_with_rows(prepared, getattr(error, "problems", []))
+    checked = reading.prepare(data_set, table, collector.mapping)
+    _check_identity(data_set, checked.records)
+    if dry:
+        run.records = len(checked.batch.records)
+        run.preview = [_preview(record) for record in checked.batch.records[:PREVIEW_RECORDS]]
+    else:
+        source = writes.WriteSource(
+            WriteBatch.COLLECTOR, user_id=getattr(user, "pk", None), reason=reason
+        )
+        run.records = checked.store(data_set, source)
 
 
 def _run(

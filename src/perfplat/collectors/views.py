@@ -15,8 +15,8 @@ from perfplat.accounts.permissions import requires
 from perfplat.datasets.models import Correction, DataSet
 from perfplat.datasets.services import freshness
 from perfplat.errors import InvalidRequest, PerfplatError
+from perfplat.ingest import conversion
 from perfplat.manage.views.common import answers
-from perfplat.uploads import conversion
 
 from . import services
 from .forms import CollectorForm, interval_text

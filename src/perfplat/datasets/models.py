@@ -67,6 +67,9 @@ class DataSet(models.Model):
     # The JSON types each field has had since the data set was last emptied: lets a query skip
     # the per-row type check when a field has only ever held numbers.
     field_types = models.JSONField(default=dict, blank=True)
+    # A free-form data set's declared fields (datasets.fields.FieldDeclaration.as_dict): proposed
+    # from its first data, then confirmed or edited by its team. A standard type declares its own.
+    field_declarations = models.JSONField(default=list, blank=True)
     last_write_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every change to the records; caches of query results key on it.
     version = models.BigIntegerField(default=0)

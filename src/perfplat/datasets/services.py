@@ -16,6 +16,7 @@ from perfplat.audit.services import record, snapshot
 from perfplat.errors import Conflict, InvalidRequest
 
 from . import corrections, writes
+from . import fields as declared
 from .models import IDENTIFIER, Correction, DataSet, DataSetToken, validate_slug
 from .types import TYPES
 
@@ -223,6 +224,38 @@ def empty(data_set: DataSet, actor=None, reason: str = "", source=None) -> None:
             {"records": 0},
             **_audit_scope(data_set),
         )
+
+
+def declare_fields(actor, data_set: DataSet, items) -> list[declared.FieldDeclaration]:
+    """Confirm a free-form data set's fields as its team declares them (a list of {name,
+    type, required, allowed_values, description}): from then on every write is checked
+    against them. A standard type's fields are its type's and cannot be changed."""
+    check(actor, "data_set.manage", data_set)
+    if data_set.standard_type:
+        raise InvalidRequest(
+            f"The fields of {data_set} are those of its standard type "
+            f"{data_set.standard_type} and cannot be changed",
+            field="fields",
+        )
+    declarations = declared.check_declarations(items)
+    stored = [declaration.as_dict() for declaration in declarations]
+    with transaction.atomic():
+        before = (
+            DataSet.objects.select_for_update()
+            .values_list("field_declarations", flat=True)
+            .get(pk=data_set.pk)
+        )
+        DataSet.objects.filter(pk=data_set.pk).update(field_declarations=stored)
+        data_set.field_declarations = stored
+        record(
+            actor,
+            "data_set.fields",
+            data_set,
+            {"fields": before},
+            {"fields": stored},
+            **_audit_scope(data_set),
+        )
+    return declarations
 
 
 def data_sets_with_counts():

@@ -1,7 +1,9 @@
 """The write path: decode -> validate every record -> derive period starts -> store atomically.
 
-The write API, spreadsheet uploads and collectors all call `write_records`, so a record is
-checked and stored the same way whichever way it arrives.
+The write API calls `write_records`; spreadsheet uploads and collectors read their tables into
+records first (perfplat.ingest) and then call the same `validate_for` and `store_records`, so a
+record is checked and stored the same way whichever way it arrives. Storing also proposes a
+declaration (datasets.fields) for each field a free-form data set receives for the first time.
 """
 
 import base64
@@ -26,7 +28,7 @@ from perfplat.errors import (
     RecordProblem,
 )
 
-from . import corrections
+from . import corrections, fields, values
 from .corrections import Change
 from .models import (
     IDENTIFIER,
@@ -258,11 +260,15 @@ def _backdrop_str(value) -> str:
 
 
 def validate_records(
-    records: list, auto_ids: list[str] | None = None, data_set_type: DataSetType | None = None
+    records: list,
+    auto_ids: list[str] | None = None,
+    data_set_type: DataSetType | None = None,
+    declarations: tuple = (),
 ) -> PreparedBatch:
     """Check every record and prepare it for storage, or raise InvalidRecords naming every
     problem (record index and field). A later record with the same _id replaces an earlier.
-    With a standard type, each record must also match the type's schema."""
+    With a standard type, each record must also match the type's schema; with declarations
+    (datasets.fields.FieldDeclaration), each declared field's value must be of its type."""
     auto_ids = auto_ids or []
     problems: list[RecordProblem] = []
     prepared: dict[str, PreparedRecord] = {}
@@ -282,6 +288,8 @@ def validate_records(
             # A copy: the type fills in defaults, and the caller's records stay as they were.
             record = dict(record)
             record_problems = apply_type(data_set_type, record)
+        elif declarations:
+            record_problems = fields.declaration_problems(declarations, record)
         data = {}
         record_id = None
         timestamp = None
@@ -524,23 +532,47 @@ def _replacements(replaced: list[tuple], batch: PreparedBatch, now: int) -> list
     return changes
 
 
+def _new_declarations(
+    data_set: DataSet, current: list[dict], batch: PreparedBatch, proposals
+) -> list[dict] | None:
+    """A free-form data set's declarations with those proposed for the fields it receives for
+    the first time added (`proposals` when the caller read them from a table, else worked out
+    from the batch's values), or None when no field is new."""
+    if data_set.standard_type:
+        return None
+    known = {item["name"] for item in current}
+    new = {field for field, name in batch.field_types if name != "null" and field not in known}
+    if not new:
+        return None
+    given = {proposal.name: proposal for proposal in proposals or () if proposal.name in new}
+    missing = new - set(given)
+    found = list(given.values())
+    if missing:
+        found += values.propose_from_records([record.data for record in batch.records], missing)
+    return fields.with_proposals(current, found)
+
+
 def store_records(
     data_set: DataSet,
     batch: PreparedBatch,
     source: WriteSource,
+    proposals=None,
     *,
     find_corrections: bool = True,
 ) -> int:
-    """Store validated records in one transaction; returns how many were written. In a
-    published data set, the stored records the write replaces with other values are
-    corrections (unless `find_corrections` is false: the caller logs its own)."""
+    """Store validated records in one transaction; returns how many were written.
+    `proposals`: declarations a spreadsheet's columns were read by, for fields the data set
+    has not declared yet (the batch's values propose the others). In a published data set, the
+    stored records the write replaces with other values are corrections (unless
+    `find_corrections` is false: the caller logs its own)."""
     now = int(time.time())
     with transaction.atomic():
-        # Locks the data set row on PostgreSQL so concurrent writers update field types and
-        # the version one after the other (SQLite's IMMEDIATE transactions already do).
+        # Locks the data set row on PostgreSQL so concurrent writers update field types,
+        # declarations and the version one after the other (SQLite's IMMEDIATE transactions
+        # already do).
         current = (
             DataSet.objects.select_for_update()
-            .values("field_types", "published")
+            .values("field_types", "field_declarations", "published")
             .get(pk=data_set.pk)
         )
         # Ids made for the batch replace nothing: only other writes need the lookup.
@@ -571,6 +603,10 @@ def store_records(
         if merged is not None:
             changes["field_types"] = merged
             data_set.field_types = merged
+        declarations = _new_declarations(data_set, current["field_declarations"], batch, proposals)
+        if declarations is not None:
+            changes["field_declarations"] = declarations
+            data_set.field_declarations = declarations
         DataSet.objects.filter(pk=data_set.pk).update(**changes)
         corrected = _replacements(replaced, batch, now)
         if corrected:
@@ -579,9 +615,14 @@ def store_records(
 
 
 def validate_for(data_set: DataSet, records: list) -> PreparedBatch:
-    """Validate records as the data set would on a write (its auto_ids, its type and how many
-    fields it may hold)."""
-    batch = validate_records(records, data_set.auto_ids, TYPES.get(data_set.standard_type))
+    """Validate records as the data set would on a write (its auto_ids, its type, its
+    confirmed declared fields and how many fields it may hold)."""
+    batch = validate_records(
+        records,
+        data_set.auto_ids,
+        TYPES.get(data_set.standard_type),
+        fields.confirmed_fields(data_set),
+    )
     check_field_count(data_set, data_set.field_types, batch.field_types)
     return batch
 
@@ -624,7 +665,9 @@ def empty_data_set(data_set: DataSet, source: WriteSource | None = None) -> int:
     return count
 
 
-def replace_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) -> int:
+def replace_records(
+    data_set: DataSet, batch: PreparedBatch, source: WriteSource, proposals=None
+) -> int:
     """Replace every record of the data set with the batch's, in one transaction; returns how
     many were written. In a published data set, each stored record the batch leaves out or
     changes is a correction (not the unchanged ones, nor those of a period under way)."""
@@ -638,7 +681,7 @@ def replace_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource
                 for row in Record.objects.filter(data_set=data_set).iterator(chunk_size=2000)
             }
         empty_data_set(data_set)
-        stored = store_records(data_set, batch, source, find_corrections=False)
+        stored = store_records(data_set, batch, source, proposals, find_corrections=False)
         new = {record.record_id: record for record in batch.records}
         changes = []
         for record_id, before in old.items():

@@ -9,6 +9,7 @@ from django.urls import path
 from .views import (
     audit,
     auth,
+    data_set_fields,
     data_sets,
     home,
     organisations,
@@ -65,6 +66,16 @@ urlpatterns = [
         name="data-set-rotate-token",
     ),
     path("data-sets/<int:data_set_id>/empty", data_sets.data_set_empty, name="data-set-empty"),
+    path(
+        "data-sets/<int:data_set_id>/fields",
+        data_set_fields.data_set_fields,
+        name="data-set-fields",
+    ),
+    path(
+        "data-sets/<int:data_set_id>/fields/convert",
+        data_set_fields.data_set_convert,
+        name="data-set-convert",
+    ),
     # people, personal API tokens, the audit log
     path("users", users.users, name="users"),
     path("users/new", users.user_new, name="user-new"),

@@ -1,5 +1,5 @@
 """The upload pages' forms: they only parse what people send; the rules live in services.py
-and parsing.py, whose errors are shown beside the field they name."""
+and perfplat.ingest.parsing, whose errors are shown beside the field they name."""
 
 from django import forms
 

@@ -63,6 +63,9 @@ class Upload(models.Model):
     errors = models.JSONField(default=list, blank=True)
     # The first rows as they will be stored: [{"row": n, "record": {...}}].
     preview = models.JSONField(default=list, blank=True)
+    # The declarations proposed from the file for the fields the data set had not declared
+    # (datasets.fields.FieldDeclaration.as_dict), kept with the data set when committed.
+    proposed_fields = models.JSONField(default=list, blank=True)
     # 0..100: how far the work in progress (reading, checking or storing) has gone.
     progress = models.PositiveSmallIntegerField(default=0)
     # How many records the commit stored (rows with the same _id make one record).

@@ -1,8 +1,10 @@
 """Spreadsheet uploads: receive a file, check it, show what would be stored, then commit it.
 
-The pipeline is parse (parsing.py) -> convert (conversion.py) -> validate -> store, and the last
-two stages are the write path's own (`writes.validate_for`, `writes.store_records`): an upload
-is checked and stored exactly like a write through the API. Nothing is written to the data set
+The pipeline is perfplat.ingest's: parse -> map -> convert by field type -> validate -> store,
+and the last two stages are the write path's own (`writes.validate_for`,
+`writes.store_records`): an upload is checked and stored exactly like a write through the API.
+A free-form data set's fields not declared yet are proposed from the file, shown with the
+preview, and kept with the data set when the upload is committed. Nothing is written to the data set
 until `commit`, and only when no row has an error; the commit stores every row or none.
 
 Large files (settings.PERFPLAT_UPLOAD_BACKGROUND_BYTES / _ROWS) are checked and committed by a
@@ -25,11 +27,11 @@ from perfplat.datasets import writes
 from perfplat.datasets.corrections import check_reason
 from perfplat.datasets.models import DataSet, WriteBatch
 from perfplat.datasets.periods import format_timestamp
-from perfplat.errors import Conflict, InvalidRecords, InvalidRequest, PerfplatError, RecordProblem
+from perfplat.errors import Conflict, InvalidRecords, InvalidRequest, PerfplatError
+from perfplat.ingest import conversion, parsing, pipeline
+from perfplat.ingest.mapping import ID, IGNORE, RowError, field_choices, normalise
 
-from . import conversion, parsing
-from .conversion import IGNORE, RowError
-from .mappings import field_choices, field_plan, mapping_for
+from .mappings import mapping_for
 from .models import HeaderMapping, Upload
 
 logger = logging.getLogger(__name__)
@@ -182,6 +184,7 @@ def check_upload(
     upload.errors = [error.as_dict() for error in result.errors[: conversion.MAX_ERRORS_KEPT]]
     upload.error_count = len(result.errors)
     upload.preview = result.preview
+    upload.proposed_fields = [proposal.as_dict() for proposal in result.checked.proposals]
     upload.failure_message = ""
     if result.errors or not committing:
         status = Upload.INVALID if result.errors else Upload.PREVIEWED
@@ -189,7 +192,7 @@ def check_upload(
         _finish(upload, status, progress=100)
         return upload
     _save(upload)
-    _store(upload, result.batch, upload.user, progress.stage(60, 100, "Storing the records"))
+    _store(upload, result.checked, upload.user, progress.stage(60, 100, "Storing the records"))
     return upload
 
 
@@ -198,28 +201,20 @@ class Analysis:
     mapping: dict
     errors: list[RowError]
     preview: list[dict]
-    batch: writes.PreparedBatch | None
+    checked: pipeline.Checked
 
 
 def _analyse(upload: Upload, table: parsing.Table, progress: Progress, committing: bool):
-    """convert -> validate (the write path's validation) -> row errors and the preview."""
+    """map -> convert -> validate (ingest.pipeline) -> row errors and the preview."""
     data_set = upload.data_set
-    plan = field_plan(data_set)
     mapping = mapping_for(data_set, table.headers, upload.mapping)
     progress.stage(progress.end, 45 if committing else 60, "Reading the rows")
-    converted = conversion.convert(
-        table, mapping, plan.kinds, plan.required, on_progress=progress.fraction
+    converted, proposals = pipeline.read_records(
+        data_set, table, mapping, on_progress=progress.fraction
     )
     progress.stage(progress.end, 55 if committing else 90, "Checking the rows")
-    problems: list[RecordProblem] = []
-    batch = None
-    try:
-        batch = writes.validate_for(data_set, converted.records)
-    except InvalidRecords as error:
-        problems = getattr(error, "problems", None) or [
-            RecordProblem(0, None, message) for message in error.messages or [error.message]
-        ]
-    errors = conversion.row_errors(table, mapping, converted, problems)
+    checked = pipeline.check_records(data_set, table, mapping, converted, proposals)
+    errors = checked.errors
     if not converted.records and not errors:
         errors = [
             RowError(
@@ -230,8 +225,9 @@ def _analyse(upload: Upload, table: parsing.Table, progress: Progress, committin
                 "columns in the mapping",
             )
         ]
+        checked.batch = None
     preview = _preview(data_set, table, converted)
-    return Analysis(mapping, errors, preview, None if errors else batch)
+    return Analysis(mapping, errors, preview, checked)
 
 
 def _preview(data_set: DataSet, table: parsing.Table, converted) -> list[dict]:
@@ -246,7 +242,7 @@ def _preview(data_set: DataSet, table: parsing.Table, converted) -> list[dict]:
             stored = dict(record)
         else:
             stored = {}
-            if show_id or conversion.ID in record:
+            if show_id or ID in record:
                 stored["_id"] = prepared.record_id
             if prepared.timestamp is not None:
                 stored["_timestamp"] = format_timestamp(prepared.timestamp)
@@ -320,11 +316,11 @@ def commit_now(upload: Upload, on_progress: ProgressCallback | None = None) -> U
             "The data set has changed since the file was checked, and some rows no longer "
             "fit it: see the row errors"
         )
-    _store(upload, result.batch, upload.user, progress.stage(60, 100, "Storing the records"))
+    _store(upload, result.checked, upload.user, progress.stage(60, 100, "Storing the records"))
     return upload
 
 
-def _store(upload: Upload, batch: writes.PreparedBatch, actor, progress: Progress) -> None:
+def _store(upload: Upload, checked: pipeline.Checked, actor, progress: Progress) -> None:
     data_set = upload.data_set
     _set(upload, status=Upload.COMMITTING)
     source = writes.WriteSource(
@@ -339,9 +335,11 @@ def _store(upload: Upload, batch: writes.PreparedBatch, actor, progress: Progres
             replaced = None
             if upload.mode == Upload.REPLACE:
                 replaced = data_set.record_set.count()
-                stored = writes.replace_records(data_set, batch, source)
+                stored = writes.replace_records(
+                    data_set, checked.batch, source, proposals=checked.proposals
+                )
             else:
-                stored = writes.store_records(data_set, batch, source)
+                stored = checked.store(data_set, source)
             # store_records locked the data set's row: the newest upload batch is this one.
             write_batch = (
                 WriteBatch.objects.filter(data_set=data_set, kind=WriteBatch.UPLOAD)
@@ -474,7 +472,7 @@ def change_mapping(
             before = dict(saved.mapping)
             saved.mapping = {
                 **saved.mapping,
-                **{conversion.normalise(h): f for h, f in mapping.items()},
+                **{normalise(h): f for h, f in mapping.items()},
             }
             saved.updated_by = actor if getattr(actor, "is_authenticated", False) else None
             saved.save()

@@ -27,6 +27,8 @@ ACTIONS = {
     "data_set.rotate_token": "Data set token replaced",
     "data_set.empty": "Data set emptied",
     "data_set.correct": "Published records corrected",
+    "data_set.fields": "Data set fields confirmed",
+    "data_set.convert_fields": "Stored values converted to the fields' types",
     "user.create": "User added",
     "user.update": "User changed",
     "user.sign_in": "Signed in",

@@ -117,16 +117,20 @@ def _data_set_crumbs(data_set, here=False):
 @answers("GET")
 @requires("data_set.manage")
 def data_set(request, data_set_id):
+    from .data_set_fields import fields_section
+
     data_set = _data_set_of(data_set_id)
     tokens = data_set.tokens.order_by(F("revoked_at").desc(nulls_first=True), "-created_at")
     service = data_set.service
     last_write = data_set.last_write_at
+    record_count = data_set.record_set.count()
     return render(
         request,
         "manage/data_set.html",
         {
             "data_set": data_set,
             "tokens": tokens,
+            **fields_section(data_set, record_count),
             "summary": _summary(
                 ("Address", str(data_set)),
                 ("Name", data_set.name),
@@ -138,7 +142,7 @@ def data_set(request, data_set_id):
                     "Write URL",
                     format_html('<code class="app-token">{}</code>', _write_url(request, data_set)),
                 ),
-                ("Records", data_set.record_set.count()),
+                ("Records", record_count),
                 (
                     "Source",
                     render_to_string(

@@ -13,7 +13,7 @@ makes python-calamine allocate a grid of 17 billion cells (549 GB), and the proc
   with (setrlimit) and `seconds` of time, so that whatever these checks miss costs the child,
   never the web or background worker: a file over a bound is refused with a message naming it.
 
-Self-contained: plain functions over bytes; the caller (uploads.parsing) passes the limits.
+Self-contained: plain functions over bytes; the caller (ingest.parsing) passes the limits.
 """
 
 import io

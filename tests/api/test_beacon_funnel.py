@@ -140,7 +140,7 @@ def test_the_public_funnel_shows_every_step_and_the_share_going_on(world, beacon
     version = start_draft(None, service)
     save_draft(None, version, {"modules": [FUNNEL]})
     publish_directly(service)
-    payload = body(client.get("/services/road-tax/modules/1.json"))
+    payload = body(client.get("/services/road-tax/modules/2.json"))
     assert payload["source"] == "beacon"
     assert payload["not_available"] is None
     assert [c["key"] for c in payload["columns"]] == [
@@ -169,4 +169,4 @@ def test_a_published_funnel_says_when_the_beacon_is_off(world, beacon, client):
     html = client.get("/services/road-tax").content.decode()
     assert "The service&#x27;s journey beacon is off." in html
     # A module without data has no downloads.
-    assert client.get("/services/road-tax/modules/1.json").status_code == 404
+    assert client.get("/services/road-tax/modules/2.json").status_code == 404

@@ -4,14 +4,13 @@ and a sendBeacon call to the live server: a listed origin moves the counts, an u
 does not."""
 
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import expect
 
 from browser.axe import assert_accessible
+from browser.other_origin import PageServer
 from browser.test_collectors import sign_in_as
 from browser.viewports import desktop_only, phone_only
 from perfplat.beacon import counting
@@ -26,33 +25,6 @@ VISITOR = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
-
-
-class PageServer:
-    """A local HTTP server (its own origin) serving one HTML page."""
-
-    def __init__(self, html: str):
-        body = html.encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's name
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def service_page(platform: str) -> str:

@@ -2,12 +2,13 @@
 section 4: PATCH and DELETE of /data/<group>/<type>/<id>): chromium's CORS preflight must allow
 the method and the Authorization and Content-Type headers, or the fetch fails before it is sent.
 
-The page is served from `localhost` and the API is called at `127.0.0.1`: the same live server,
-two origins.
+The page is served by a plain local server (browser.other_origin: another origin, with no
+policy of its own) and calls the live server's API.
 """
 
 import pytest
 
+from browser.other_origin import PageServer
 from browser.viewports import desktop_only
 from perfplat.datasets.models import Record
 from perfplat.datasets.services import DataSetSettings, create_data_set
@@ -33,15 +34,19 @@ def stored(transactional_db):
     return data_set, token
 
 
-def other_origin(live_server) -> str:
-    assert "localhost" in live_server.url
-    return live_server.url.replace("localhost", "127.0.0.1")
+@pytest.fixture
+def other_site(page):
+    with PageServer("<!DOCTYPE html><html lang='en'><title>A service</title></html>") as site:
+        page.goto(site.url)
+        yield site
 
 
-def test_a_page_on_another_origin_patches_and_deletes_records(page, live_server, stored):
+def test_a_page_on_another_origin_patches_and_deletes_records(
+    page, live_server, stored, other_site
+):
     data_set, token = stored
-    page.goto("/_status")  # any page of the first origin
-    base = f"{other_origin(live_server)}/data/test-service/events"
+    assert not live_server.url.startswith(other_site.origin)
+    base = f"{live_server.url}/data/test-service/events"
     patched = page.evaluate(SEND, [f"{base}/r1", "PATCH", token, {"n": 5}])
     assert patched == [200, {"status": "ok", "record": {"_id": "r1", "n": 5}}]
     deleted = page.evaluate(SEND, [f"{base}/r2", "DELETE", token, None])
@@ -50,10 +55,11 @@ def test_a_page_on_another_origin_patches_and_deletes_records(page, live_server,
     assert rows == {"r1": {"n": 5}}
 
 
-def test_a_page_on_another_origin_writes_and_empties_a_data_set(page, live_server, stored):
+def test_a_page_on_another_origin_writes_and_empties_a_data_set(
+    page, live_server, stored, other_site
+):
     data_set, token = stored
-    page.goto("/_status")
-    url = f"{other_origin(live_server)}/data/test-service/events"
+    url = f"{live_server.url}/data/test-service/events"
     assert page.evaluate(SEND, [url, "POST", token, [{"_id": "r3", "n": 3}]]) == [
         200,
         {"status": "ok", "count": 1},

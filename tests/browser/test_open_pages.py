@@ -7,13 +7,11 @@ embed pages and feedback work without JavaScript.
 The platform is tests/public_fixtures.py; now is 10 February 2025.
 """
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from playwright.sync_api import expect
 
 from browser.axe import assert_accessible
+from browser.other_origin import PageServer
 from browser.viewports import desktop_and_narrowest, desktop_only
 from perfplat.accounts.services import create_user
 from perfplat.feedback.services import submit_feedback
@@ -92,10 +90,12 @@ def test_feedback_with_errors_has_no_accessibility_violations(page, viewport, wo
 
 @desktop_and_narrowest
 def test_the_feedback_list_in_manage_has_no_accessibility_violations(
-    page, viewport, world, live_server
+    page, viewport, world, live_server, settings
 ):
-    from django.conf import settings
     from django.test import Client
+
+    # The page, not two-factor sign-in (tests/browser/test_two_factor.py), is under test here.
+    settings.PERFPLAT_TWO_FACTOR_REQUIRED = False
 
     admin = create_user(None, "admin@example.gov.uk", "platform-admin", password="x" * 12)
     submit_feedback(world.renew, "no", "The costs are hard to find", "/services/renew")
@@ -143,40 +143,13 @@ def test_no_page_logs_a_content_security_policy_violation(page, world, page_prob
 # framing: embed pages from another origin, every other page refused
 
 
-class OtherSite:
-    """A second local web server (another origin than the live server) whose page frames
-    `urls`."""
-
-    def __init__(self, urls: list[str]):
-        frames = "".join(
-            f'<iframe src="{url}" title="frame {i}" width="600" height="400"></iframe>'
-            for i, url in enumerate(urls)
-        )
-        page = f"<!DOCTYPE html><html lang='en'><title>Other site</title><body>{frames}</body>"
-        body = page.encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+def framing_page(urls: list[str]) -> str:
+    """A page of another site that frames `urls`."""
+    frames = "".join(
+        f'<iframe src="{url}" title="frame {i}" width="600" height="400"></iframe>'
+        for i, url in enumerate(urls)
+    )
+    return f"<!DOCTYPE html><html lang='en'><title>Other site</title><body>{frames}</body>"
 
 
 @desktop_only
@@ -192,7 +165,7 @@ def test_embed_pages_load_in_an_iframe_of_another_origin_and_other_pages_are_ref
         "console",
         lambda message: refusals.append(message.text) if "frame" in message.text else None,
     )
-    with OtherSite(embeds + refused) as other:
+    with PageServer(framing_page(embeds + refused)) as other:
         assert not other.url.startswith(base)
         page.goto(other.url)
         page.wait_for_load_state("load")

@@ -28,7 +28,7 @@ def test_a_standard_type_declares_its_fields():
             "name": "period",
             "type": "text",
             "required": True,
-            "allowed_values": ["week", "month", "quarter"],
+            "allowed_values": ["day", "week", "month", "quarter"],
             "description": "The period the record describes, starting at its _timestamp",
             "confirmed": True,
             "minimum": None,

@@ -700,7 +700,7 @@ def test_only_records_with_a_period_and_a_channel_are_evidence(world):
             {"_timestamp": "2024-03-01T00:00:00Z", "period": "month", "channel": None},
             {"_timestamp": "2024-03-01T00:00:00Z", "period": "month"},
             {"_timestamp": "2024-03-01T00:00:00Z", "channel": "phone"},
-            {"_timestamp": "2024-03-01T00:00:00Z", "period": "day", "channel": "phone"},
+            {"_timestamp": "2024-03-01T00:00:00Z", "period": "fortnight", "channel": "phone"},
         ],
     )
     data_set = typed_after_the_fact(data_set, "transactions-by-channel")

@@ -5,10 +5,11 @@ with its last 7 days of counts (GET), turn it off (DELETE). Same rules and check
 from ninja import Router
 
 from perfplat.accounts.permissions import requires
+from perfplat.datasets.schemas import MessageOut
 from perfplat.registry.models import Service
 
 from . import events, services
-from .schemas import BeaconIn, BeaconOut, MessageOut
+from .schemas import BeaconIn, BeaconOut
 
 router = Router(tags=["journey beacon"])
 DAYS_SHOWN = 7

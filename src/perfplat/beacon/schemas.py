@@ -32,8 +32,3 @@ class BeaconOut(Schema):
     updated_at: datetime
     # The last 7 days (UTC), newest first.
     days: list[DayOut]
-
-
-class MessageOut(Schema):
-    status: str
-    message: str

@@ -16,6 +16,7 @@ makes python-calamine allocate a grid of 17 billion cells (549 GB), and the proc
 Self-contained: plain functions over bytes; the caller (ingest.parsing) passes the limits.
 """
 
+import faulthandler
 import io
 import multiprocessing
 import os
@@ -244,6 +245,9 @@ def run_bounded(function, *args, memory_bytes: int, seconds: float):
 
 
 def _child(sending, function, args, memory_bytes: int, seconds: float) -> None:
+    # A reader that runs out of memory aborts this process, which is the point; the parent
+    # reports it, so the traceback a fault handler (pytest's, say) would print is noise.
+    faulthandler.disable()
     with open("/proc/self/statm") as statm:
         in_use = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     limit = in_use + memory_bytes

@@ -178,7 +178,7 @@ def test_bad_rows_are_each_named_and_nothing_is_written(typed, source):
             "row": 4,
             "column": "Period",
             "value": "fortnight",
-            "problem": "field 'period' must be one of week, month, quarter, not 'fortnight'",
+            "problem": "field 'period' must be one of day, week, month, quarter, not 'fortnight'",
         },
         {
             "row": 4,

@@ -155,7 +155,7 @@ def test_each_kind_of_row_error(typed, world):
     ]
     upload = receive(typed, csv_file(rows), world.editor)
     not_real = "'31/02/2024' is not a real date (dates are day/month/year)"
-    not_a_period = "field 'period' must be one of week, month, quarter, not 'fortnight'"
+    not_a_period = "field 'period' must be one of day, week, month, quarter, not 'fortnight'"
     assert [(e["row"], e["column"], e["value"], e["problem"]) for e in upload.errors] == [
         (2, "Week starting", "31/02/2024", not_real),
         (3, "Period", "fortnight", not_a_period),

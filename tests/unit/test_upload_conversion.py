@@ -261,7 +261,7 @@ def test_each_kind_of_row_error_names_row_column_value_and_problem():
         ]
     )
     not_real = "'31/02/2024' is not a real date (dates are day/month/year)"
-    not_a_period = "field 'period' must be one of week, month, quarter, not 'fortnight'"
+    not_a_period = "field 'period' must be one of day, week, month, quarter, not 'fortnight'"
     assert errors_of(data) == [
         RowError(3, "Date", "31/02/2024", not_real),
         RowError(4, "Period", "fortnight", not_a_period),

@@ -8,7 +8,7 @@ write (API, upload, collector) in addition to the general record rules; a free-f
 from dataclasses import dataclass, field
 
 STRING, INTEGER, NUMBER = "string", "integer", "number"
-PERIOD_NAMES = ("week", "month", "quarter")
+PERIOD_NAMES = ("day", "week", "month", "quarter")
 
 
 @dataclass(frozen=True)

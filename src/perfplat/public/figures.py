@@ -1,10 +1,11 @@
 """The KPIs the public pages show, computed by `kpis` and kept in the cache (see caching.py).
 
-The read pipeline sums each standard data set per month (`kpis.services.source_sums`, all in
-SQL); `kpis.maths` turns the sums into KPIs. Each step is cached: the sums by data set and
-version; a service's KPIs, and its numerators and denominators for the latest periods, by the
-versions of the data sets they come from (its "sources key") and by the latest complete period
-(so a new month brings new keys); a roll-up by its services' sources keys.
+The read pipeline sums each standard data set per (period described, day, channel)
+(`kpis.services.source_sums`, all in SQL); `kpis.maths` turns the sums into KPIs. Each step is
+cached: the sums by data set and version; a service's KPIs, its numerators and denominators for a
+period, and whether each recent period is complete for it, by the versions of the data sets they
+come from (its "sources key") and by the latest period that has ended (so a new month brings new
+keys); a roll-up by its services' sources keys.
 
 Pages listing many services find every sources key with one light query (`sources_keys`) and
 load a service's data sets only when one of its entries is missing.
@@ -18,7 +19,7 @@ from perfplat.datasets.models import DataSet
 from perfplat.kpis import maths
 from perfplat.kpis import services as kpi_services
 from perfplat.kpis.maths import COMPLETION, COST, SATISFACTION, SOURCES, TRANSACTIONS
-from perfplat.kpis.periods import latest_period
+from perfplat.kpis.periods import Period, days_period, latest_period
 from perfplat.registry.services import public_services
 
 from .caching import cached, data_set_key
@@ -30,6 +31,7 @@ DATA_SET_FIELDS = (
     "service_id",
     "data_group",
     "data_type",
+    "standard_type",
     "published",
     "version",
     "created_at",
@@ -71,9 +73,11 @@ def sources_keys(services) -> dict[int, tuple]:
     objects), choosing the data sets as kpis.services.kpi_data_sets does."""
     slugs = {service.pk: service.slug for service in services}
     rows = (
-        DataSet.objects.filter(service__in=public_services(), published=True, data_type__in=SOURCES)
+        DataSet.objects.filter(
+            service__in=public_services(), published=True, standard_type__in=SOURCES
+        )
         .order_by("pk")
-        .values_list("service_id", "pk", "data_group", "data_type", "created_at", "version")
+        .values_list("service_id", "pk", "data_group", "standard_type", "created_at", "version")
     )
     candidates: dict[int, list] = {pk: [] for pk in slugs}
     for row in rows:
@@ -91,12 +95,11 @@ def sources_keys(services) -> dict[int, tuple]:
     return keys
 
 
-def source(data_set, moment: int) -> maths.Source:
-    """A standard data set's monthly sums (its query takes no relative time, so `moment` does
-    not change the answer and is not part of the key)."""
+def source(data_set, moment: int | None = None) -> maths.Source:
+    """A standard data set's sums (they do not depend on the time)."""
     return cached(
-        ("sums", data_set.data_type, *data_set_key(data_set)),
-        lambda: kpi_services.source_sums(data_set, moment),
+        ("sums", data_set.standard_type, *data_set_key(data_set)),
+        lambda: kpi_services.source_sums(data_set),
     )
 
 
@@ -120,7 +123,7 @@ def service_data(service, moment: int) -> maths.ServiceData:
 def service_kpis(
     service, kind: str, moment: int, only_latest: bool = False, key: tuple | None = None
 ) -> tuple[maths.PeriodKpis, ...]:
-    """A service's KPIs per period of `kind`, in time order (the last is the latest complete
+    """A service's KPIs per period of `kind`, in time order (the last is its latest complete
     period); only that one when `only_latest`. `key`: its sources key, when known."""
     today = today_of(moment)
     parts = (
@@ -137,25 +140,64 @@ def service_kpis(
     )
 
 
-def _latest_sides(service, kind: str, moment: int, key: tuple) -> dict:
-    """A service's numerators and denominators for the latest complete period, the one before
-    and a year earlier: what a roll-up of the latest period adds up."""
-    latest = latest_period(kind, today_of(moment))
+def service_kpis_for(
+    service, moment: int, periods: tuple[Period, ...], key: tuple | None = None
+) -> tuple[maths.PeriodKpis, ...]:
+    """A service's KPIs for chosen periods (a roll-up's latest, the compared periods), each
+    with its changes and whether it is complete for the service."""
+    today = today_of(moment)
+    key = sources_key(service) if key is None else key
 
     def compute():
         data = service_data(service, moment)
-        return {
-            tuple(period.months): maths.service_sides(data, period.months)
-            for period in (latest, latest.previous, latest.year_earlier)
-        }
+        figures = maths.Figures(lambda period: maths.service_sides(data, period))
+        return tuple(
+            figures.period_kpis(p, complete=data.status(p, today).complete) for p in periods
+        )
 
-    return cached(("latest-sides", service.pk, kind, latest.start, key), compute)
+    return cached(("service-kpis-for", service.pk, periods, today >= periods[-1].end, key), compute)
+
+
+def baseline_kpis(service, moment: int, first, last, key: tuple | None = None):
+    """A service's KPIs over its baseline's days, `first` to `last` (both included)."""
+    return service_kpis_for(service, moment, (days_period(first, last),), key)[0]
+
+
+# Roll-ups of the latest period look this many periods back for one complete for every
+# service before working it out from all the data.
+RECENT_PERIODS = 14
+
+
+def _recent_statuses(service, kind: str, moment: int, key: tuple) -> tuple[maths.Status, ...]:
+    """Whether each of the service's RECENT_PERIODS latest ended periods is complete for it,
+    latest first."""
+    today = today_of(moment)
+    latest = latest_period(kind, today)
+
+    def compute():
+        data = service_data(service, moment)
+        found, period = [], latest
+        for _ in range(RECENT_PERIODS):
+            found.append(data.status(period, today))
+            period = period.previous
+        return tuple(found)
+
+    return cached(("statuses", service.pk, kind, latest.start, key), compute)
+
+
+def _period_sides(service, moment: int, period: Period, key: tuple) -> dict:
+    """A service's numerators and denominators for one period: what a roll-up adds up."""
+    return cached(
+        ("sides", service.pk, period, key),
+        lambda: maths.service_sides(service_data(service, moment), period),
+    )
 
 
 def rolled_up_kpis(
     services, kind: str, moment: int, only_latest: bool = False
 ) -> tuple[maths.PeriodKpis, ...]:
-    """The KPIs of several services added up (numerators and denominators, never averages)."""
+    """The KPIs of several services added up (numerators and denominators, never averages),
+    up to the latest period complete for all of them."""
     today = today_of(moment)
     keys = sources_keys(services)
     parts = (
@@ -166,24 +208,30 @@ def rolled_up_kpis(
         tuple((service.pk, keys[service.pk]) for service in services),
     )
 
-    def compute():
-        if only_latest:
-            # From each service's cached sides, so a write to one service's data recomputes
-            # only that service's.
-            sides = [_latest_sides(s, kind, moment, keys[s.pk]) for s in services]
-            return tuple(
-                maths.kpis_over(
-                    lambda months: maths.roll_up([found[tuple(months)] for found in sides]),
-                    kind,
-                    today,
-                    None,
-                    only_latest=True,
-                )
-            )
+    def from_all_data():
         return tuple(
             maths.rolled_up_kpis(
-                [service_data(service, moment) for service in services], kind, today
+                [service_data(service, moment) for service in services], kind, today, only_latest
             )
         )
+
+    def compute():
+        if not only_latest or not services:
+            return from_all_data()
+        # From each service's cached statuses and sides, so a write to one service's data
+        # recomputes only that service's.
+        statuses = [_recent_statuses(s, kind, moment, keys[s.pk]) for s in services]
+        period = latest_period(kind, today)
+        for index in range(RECENT_PERIODS):
+            combined = maths.roll_up_status([found[index] for found in statuses], True)
+            if combined.complete:
+                break
+            period = period.previous
+        else:
+            return from_all_data()
+        figures = maths.Figures(
+            lambda p: maths.roll_up([_period_sides(s, moment, p, keys[s.pk]) for s in services])
+        )
+        return (figures.period_kpis(period),)
 
     return cached(parts, compute)

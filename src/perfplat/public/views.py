@@ -36,9 +36,11 @@ from .pages.comparison import (
 )
 from .pages.dashboard import (
     Dashboard,
+    baseline_rows,
     dashboard_csv,
     dashboard_json,
     dashboard_module,
+    how_made,
     module_links,
 )
 from .pages.dashboard import dashboard as published_dashboard
@@ -264,6 +266,10 @@ def dashboard_context(request, result: Dashboard, kind: str) -> dict:
         "dashboard": result,
         "service": result.service,
         "modules": modules,
+        "baseline_rows": baseline_rows(result),
+        "baseline_text": period_label(result.baseline.period) if result.baseline else "",
+        "latest_text": period_label(result.latest.period),
+        "how_made": how_made(result.latest),
         "breadcrumbs": result.breadcrumbs,
         "downloads": _downloads(
             f"/services/{service}",

@@ -4,12 +4,13 @@ modules, metrics and data sets, its JSON and CSV, and the downloads of each modu
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from perfplat.dashboards.content import baseline_period
 from perfplat.dashboards.services import published_version
 from perfplat.datasets.services import sources_of
 from perfplat.errors import NotFound
 from perfplat.kpis import maths, schemas
 from perfplat.kpis import services as kpi_services
-from perfplat.kpis.periods import MONTH
+from perfplat.kpis.periods import MONTH, days_text
 from perfplat.kpis.services import ServiceKpis
 from perfplat.metrics.models import Metric
 from perfplat.registry.models import Service
@@ -75,6 +76,10 @@ class Dashboard:
     content: dict  # audience, usage, baseline
     latest: maths.PeriodKpis
     tiles: list[Tile]
+    # The KPIs over the baseline period, and each one's change since then; None when the
+    # dashboard has no baseline.
+    baseline: maths.PeriodKpis | None
+    since_baseline: dict
     modules: list[ModuleView]
     metrics: list[MetricInfo]
     data_sets: list[DataSetInfo]
@@ -116,6 +121,8 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
         for number, module in enumerate(content.get("modules", []), start=1)
     ]
     latest = figures.service_kpis(service, kind, moment, only_latest=True)[-1]
+    chosen = baseline_period(content.get("baseline"))
+    baseline = figures.baseline_kpis(service, moment, *chosen) if chosen else None
 
     # The data sets shown: those of the modules and the KPIs, if published.
     shown = {m.data_set for m in modules if m.data_set}
@@ -162,6 +169,8 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
         content={name: content.get(name, "") for name in ("audience", "usage", "baseline")},
         latest=latest,
         tiles=tiles(latest),
+        baseline=baseline,
+        since_baseline=maths.change_since(latest, baseline) if baseline else {},
         modules=modules,
         metrics=metrics,
         data_sets=infos,
@@ -200,6 +209,7 @@ def dashboard_json(result: Dashboard) -> dict:
         },
         "period": result.kind,
         "kpis": schemas.period_json(result.latest),
+        "baseline": baseline_json(result),
         "modules": [
             {
                 **module.as_json(),
@@ -222,6 +232,70 @@ def dashboard_json(result: Dashboard) -> dict:
             for info in result.data_sets
         ],
     }
+
+
+def baseline_json(result: Dashboard) -> dict | None:
+    """The KPIs over the baseline's days, each with its change from the baseline to the latest
+    period: {"first_day", "last_day", "complete", "compared_with", "kpis": {name: {...,
+    "change_since": {"absolute", "relative", "not_enough_data"}}}}."""
+    baseline = result.baseline
+    if baseline is None:
+        return None
+    kpis = {}
+    for name, kpi in baseline.main.items():
+        shaped = schemas.kpi_json(kpi)
+        del shaped["previous_period"], shaped["year_earlier"]
+        since = schemas.change_json(name, result.since_baseline[(name, None)])
+        shaped["change_since"] = {
+            key: since[key] for key in ("absolute", "relative", "not_enough_data")
+        }
+        kpis[name] = shaped
+    latest = result.latest.period
+    return {
+        "first_day": baseline.period.start.isoformat(),
+        "last_day": baseline.period.last_day.isoformat(),
+        "complete": baseline.complete,
+        "compared_with": {
+            "start_at": schemas.timestamp(latest.start),
+            "end_at": schemas.timestamp(latest.end),
+        },
+        "kpis": kpis,
+    }
+
+
+def baseline_rows(result: Dashboard) -> list[dict]:
+    """The baseline table: a row per tile KPI with its baseline value, latest value and change
+    since the baseline, in words."""
+    if result.baseline is None:
+        return []
+    rows = []
+    for kpi in formatting.TILE_KPIS:
+        then, now = result.baseline.main[kpi], result.latest.main[kpi]
+        since = result.since_baseline[(kpi, None)]
+        rows.append(
+            {
+                "label": formatting.KPI_LABELS[kpi],
+                "baseline": formatting.kpi_value(kpi, then.value),
+                "baseline_reason": then.not_enough_data or "",
+                "latest": formatting.kpi_value(kpi, now.value),
+                "change": formatting.change_text(kpi, since) if since.absolute is not None else "",
+            }
+        )
+    return rows
+
+
+def how_made(latest: maths.PeriodKpis) -> list[dict]:
+    """For "About the data": how each tile's figure was made and the days it covers."""
+    found = []
+    for kpi in formatting.TILE_KPIS:
+        value = latest.main[kpi]
+        if value.made_from is None:
+            text = f"not enough data: {value.not_enough_data}"
+        else:
+            days = days_text(value.first_day, value.last_day)
+            text = f"from {value.made_from}, covering {days}"
+        found.append({"label": formatting.KPI_LABELS[kpi], "text": text})
+    return found
 
 
 def dashboard_csv(result: Dashboard) -> str:

@@ -20,7 +20,7 @@ from .common import (
     registry_fingerprint,
     tiles,
 )
-from .service_list import service_rows
+from .service_list import rows_for
 
 # an organisation's roll-up
 
@@ -54,14 +54,10 @@ def _compute_organisation(organisation, kind: str, moment: int) -> OrganisationP
         .order_by("name", "pk")
     )
     roll_up = figures.rolled_up_kpis(services, kind, moment, only_latest=True)[-1]
-    _, all_rows = service_rows(kind, moment)
-    slugs = {s.slug for s in services}
-    rows = [row for row in all_rows if row["slug"] in slugs]
+    rows = rows_for(services, kind, moment, roll_up.period)
     keys = figures.sources_keys(services)
     per_service = [
-        ServiceKpis(
-            s, kind, figures.service_kpis(s, kind, moment, only_latest=True, key=keys[s.pk])
-        )
+        ServiceKpis(s, kind, figures.service_kpis_for(s, moment, (roll_up.period,), key=keys[s.pk]))
         for s in services
     ]
     counts: dict[int, int] = {}

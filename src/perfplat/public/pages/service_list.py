@@ -33,19 +33,25 @@ PHASES = [key for key, _ in Service.PHASES]
 
 
 def service_rows(kind: str, moment: int) -> tuple[Period, list[dict]]:
-    """Every public service's row (name, organisation, phase, latest KPIs), by name; cached
-    under the registry fingerprint, so a write to any of their data sets recomputes it (from
-    the per-service cache)."""
-    latest = latest_period(kind, figures.today_of(moment))
-    key = ("service-rows", kind, latest.start, registry_fingerprint())
-    return latest, cached(key, lambda: _compute_rows(kind, moment))
+    """Every public service's row (name, organisation, phase, KPIs), by name, for the latest
+    period complete for all of them (the period the overview adds up); cached under the
+    registry fingerprint, so a write to any of their data sets recomputes it (from the
+    per-service cache)."""
+    ended = latest_period(kind, figures.today_of(moment))
+    key = ("service-rows", kind, ended.start, registry_fingerprint())
+    return cached(key, lambda: _compute_rows(kind, moment))
 
 
-def _compute_rows(kind: str, moment: int) -> list[dict]:
-    tree = _organisation_tree()
+def _compute_rows(kind: str, moment: int) -> tuple[Period, list[dict]]:
     services = list(public_services().select_related("organisation").order_by("name", "pk"))
+    period = figures.rolled_up_kpis(services, kind, moment, only_latest=True)[-1].period
+    return period, rows_for(services, kind, moment, period)
+
+
+def rows_for(services: list[Service], kind: str, moment: int, period: Period) -> list[dict]:
+    """The services' rows with their KPIs for `period`."""
+    tree = _organisation_tree()
     keys = figures.sources_keys(services)
-    latest = latest_period(kind, figures.today_of(moment))
     rows = []
     for service in services:
         chain = _chain(service.organisation_id, tree)
@@ -54,7 +60,7 @@ def _compute_rows(kind: str, moment: int) -> list[dict]:
         parts = (
             "service-row",
             kind,
-            latest.start,
+            period,
             service.pk,
             service.updated_at,
             tuple((o.pk, o.slug, o.name, o.abbreviation) for o in chain),
@@ -64,15 +70,15 @@ def _compute_rows(kind: str, moment: int) -> list[dict]:
             cached(
                 parts,
                 lambda service=service, chain=chain: _row(
-                    service, chain, kind, moment, keys[service.pk]
+                    service, chain, moment, period, keys[service.pk]
                 ),
             )
         )
     return rows
 
 
-def _row(service: Service, chain: list, kind: str, moment: int, key: tuple) -> dict:
-    latest = figures.service_kpis(service, kind, moment, only_latest=True, key=key)[-1]
+def _row(service: Service, chain: list, moment: int, period: Period, key: tuple) -> dict:
+    latest = figures.service_kpis_for(service, moment, (period,), key=key)[-1]
     main = latest.main
     return {
         "slug": service.slug,

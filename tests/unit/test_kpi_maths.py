@@ -562,9 +562,7 @@ def test_digital_take_up_is_digital_over_all_or_not_enough_data(months):
 def test_a_rolling_year_is_the_sum_of_its_12_months_or_not_enough_data(months):
     data = ServiceData(transactions=monthly(months))
     window = MONTHS[1:]
-    take_up = service_sides(data, Period("rolling-year", window[0], FEB))[
-        ("digital_take_up", None)
-    ]
+    take_up = service_sides(data, Period("rolling-year", window[0], FEB))[("digital_take_up", None)]
     if any(m not in months for m in window):
         assert take_up.numerator is None
         return

@@ -19,7 +19,7 @@ from perfplat.datasets.writes import WriteSource, write_records
 from perfplat.kpis import services as kpi_services
 from perfplat.public import caching
 from perfplat.registry.services import update_service
-from public_fixtures import NOW, build_public_world, channels, week
+from public_fixtures import NOW, build_public_world, channels, day
 
 HTML = "text/html,application/xhtml+xml"
 
@@ -576,7 +576,7 @@ def test_a_write_to_a_data_set_invalidates_what_was_computed_from_it(
 
     write_records(
         world.renew_transactions,
-        channels(week, "2025-01-13", digital=0, phone=400),
+        channels(day, "2025-01-13", digital=0, phone=400),
         WriteSource(WriteBatch.API),
     )
     counted_queries.clear()

@@ -77,7 +77,10 @@ def comparison(params, moment: int) -> Comparison:
     periods.reverse()
     kpis = {}
     for service in services:
-        found = figures.service_kpis_for(service, moment, tuple(periods))
+        # From the period of its first data, as its own history (the JSON says null before).
+        first = figures.service_data(service, moment).first_day
+        ours = tuple(p for p in periods if first is not None and p.end > first)
+        found = figures.service_kpis_for(service, moment, ours) if ours else ()
         kpis[service.slug] = {p.period: p for p in found}
     return Comparison(
         kind=kind,

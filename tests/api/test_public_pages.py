@@ -260,6 +260,73 @@ def test_dashboard_shows_the_four_kpi_tiles_with_their_changes(client, world):
     assert "Digital take-up 75.0% January 2025 Up 25.0 percentage points from December 2024" in text
 
 
+def test_dashboard_says_how_each_figure_was_made_and_the_rule(client, world):
+    text = text_of(page(client, "/services/renew"))
+    assert "a record whose days cross into the next period is shared between the two" in text
+    assert (
+        "Cost per transaction (January 2025): from cost: monthly data; transactions: daily "
+        "data, covering 1 to 31 January 2025."
+    ) in text
+
+
+def with_baseline(world, baseline: str) -> None:
+    draft = start_draft(None, world.renew)
+    save_draft(None, draft, {**draft.content, "baseline": baseline})
+    submit(None, draft)
+    publish(None, draft)
+
+
+def test_dashboard_gives_the_kpis_over_the_baseline_and_the_change_since(client, world):
+    with_baseline(world, "2024-12-01/2024-12-31")
+    text = text_of(page(client, "/services/renew"))
+    assert (
+        "The key performance indicators over the baseline period (1 to 31 December 2024) and "
+        "for January 2025"
+    ) in text
+    assert (
+        "Cost per transaction £2.50 £2.00 Down £0.50 (20.0%) from 1 to 31 December 2024"
+    ) in text
+    assert (
+        "Digital take-up 50.0% 75.0% Up 25.0 percentage points from 1 to 31 December 2024"
+    ) in text
+    baseline = body(data(client, "/services/renew.json"))["baseline"]
+    assert (baseline["first_day"], baseline["last_day"], baseline["complete"]) == (
+        "2024-12-01",
+        "2024-12-31",
+        True,
+    )
+    assert baseline["compared_with"] == {
+        "start_at": "2025-01-01T00:00:00+00:00",
+        "end_at": "2025-02-01T00:00:00+00:00",
+    }
+    take_up = baseline["kpis"]["digital_take_up"]
+    assert (take_up["value"], take_up["numerator"], take_up["denominator"]) == (0.5, 200, 400)
+    assert take_up["change_since"] == {
+        "absolute": 0.25,
+        "relative": 0.5,
+        "not_enough_data": None,
+    }
+    cost = baseline["kpis"]["cost_per_transaction"]
+    assert (cost["value"], cost["change_since"]["absolute"]) == (2.5, -0.5)
+
+
+def test_a_baseline_without_data_for_every_day_says_which_are_missing(client, world):
+    with_baseline(world, "2024-11-25/2024-12-31")
+    baseline = body(data(client, "/services/renew.json"))["baseline"]
+    take_up = baseline["kpis"]["digital_take_up"]
+    assert take_up["value"] is None
+    assert take_up["not_enough_data"] == (
+        "transactions-by-channel data is missing for 6 days of the 37 (25 to 30 November 2024)"
+    )
+    assert take_up["change_since"]["not_enough_data"] == "not enough data in the earlier period"
+    assert "Not enough data to compare" in text_of(page(client, "/services/renew"))
+
+
+def test_a_dashboard_without_a_baseline_has_none(client, world):
+    assert body(data(client, "/services/renew.json"))["baseline"] is None
+    assert "Since the baseline" not in page(client, "/services/renew")
+
+
 def test_dashboard_shows_the_published_modules_in_order_with_charts_tables_and_downloads(
     client, world
 ):

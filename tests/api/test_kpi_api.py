@@ -442,6 +442,54 @@ def test_a_roll_up_waits_for_every_service_with_data_for_the_month(client, regis
     assert {row["latest"]["start_at"][:7] for row in rows} == {"2024-12"}
 
 
+# what the KPIs use (the readiness report's evidence)
+
+
+def test_the_records_the_kpis_use_per_data_set(registry):
+    renew = public_services().get(slug="renew")
+    used = kpi_services.kpi_records_used(renew, date(2025, 1, 1), date(2025, 1, 31))
+    assert {
+        data_type: (use.records, use.days, use.first_day, use.last_day, use.missing_days)
+        for data_type, use in used.items()
+    } == {
+        # The weeks of 30 December to 27 January, digital and phone.
+        "transactions-by-channel": (10, 31, date(2025, 1, 1), date(2025, 1, 31), 0),
+        "cost": (2, 31, date(2025, 1, 1), date(2025, 1, 31), 0),
+        "user-satisfaction": (5, 31, date(2025, 1, 1), date(2025, 1, 31), 0),
+        "completion": (31, 31, date(2025, 1, 1), date(2025, 1, 31), 0),
+    }
+    cost = kpi_services.kpi_records_used(renew)["cost"]
+    assert (cost.records, cost.days, cost.first_day, cost.missing_days) == (
+        3,
+        62,
+        date(2024, 12, 1),
+        None,
+    )
+    june = kpi_services.kpi_records_used(renew, date(2024, 6, 1), date(2024, 6, 30))
+    assert june["transactions-by-channel"].missing_days == 28
+
+
+def test_only_data_sets_that_feed_the_kpis_are_counted(registry):
+    book = public_services().get(slug="book")
+    # Its free-form "cost" and its unpublished completion data set are no KPI sources.
+    assert list(kpi_services.kpi_records_used(book)) == ["transactions-by-channel"]
+
+
+def test_a_record_counts_when_it_describes_a_day_asked_about(registry):
+    write_records(
+        registry["renew_transactions"],
+        [{"_timestamp": "2025-01-08T00:00:00Z", "period": "day", "channel": "post", "count": 1}],
+        WriteSource(WriteBatch.API),
+    )
+    renew = public_services().get(slug="renew")
+    used = kpi_services.kpi_records_used(renew, date(2025, 1, 8), date(2025, 1, 8))
+    # The week of 6 January (digital and phone) and the day's record.
+    assert (used["transactions-by-channel"].records, used["transactions-by-channel"].days) == (
+        3,
+        1,
+    )
+
+
 # CSV
 
 

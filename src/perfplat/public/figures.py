@@ -103,7 +103,14 @@ def source(data_set, moment: int | None = None) -> maths.Source:
     )
 
 
-def service_data(service, moment: int) -> maths.ServiceData:
+def service_data(service, moment: int, memo: dict | None = None) -> maths.ServiceData:
+    """What the service's KPI data sets add up to. `memo`: a dict shared by the steps of one
+    computation (a page listing many services), so each service's sums are loaded, and their
+    indexes built, once."""
+    if memo is not None:
+        if service.pk not in memo:
+            memo[service.pk] = service_data(service, moment)
+        return memo[service.pk]
     found = kpi_services.kpi_data_sets(service)
 
     def get(data_type):
@@ -141,16 +148,21 @@ def service_kpis(
 
 
 def service_kpis_for(
-    service, moment: int, periods: tuple[Period, ...], key: tuple | None = None
+    service,
+    moment: int,
+    periods: tuple[Period, ...],
+    key: tuple | None = None,
+    memo: dict | None = None,
 ) -> tuple[maths.PeriodKpis, ...]:
     """A service's KPIs for chosen periods (a roll-up's latest, the compared periods), each
     with its changes and whether it is complete for the service."""
     today = today_of(moment)
     key = sources_key(service) if key is None else key
+    memo = {} if memo is None else memo
 
     def compute():
-        data = service_data(service, moment)
-        figures = maths.Figures(lambda period: maths.service_sides(data, period))
+        data = service_data(service, moment, memo)
+        figures = maths.Figures(lambda period: _period_sides(service, moment, period, key, memo))
         return tuple(
             figures.period_kpis(p, complete=data.status(p, today).complete) for p in periods
         )
@@ -165,17 +177,19 @@ def baseline_kpis(service, moment: int, first, last, key: tuple | None = None):
 
 # Roll-ups of the latest period look this many periods back for one complete for every
 # service before working it out from all the data.
-RECENT_PERIODS = 14
+RECENT_PERIODS = 6
 
 
-def _recent_statuses(service, kind: str, moment: int, key: tuple) -> tuple[maths.Status, ...]:
+def _recent_statuses(
+    service, kind: str, moment: int, key: tuple, memo: dict
+) -> tuple[maths.Status, ...]:
     """Whether each of the service's RECENT_PERIODS latest ended periods is complete for it,
     latest first."""
     today = today_of(moment)
     latest = latest_period(kind, today)
 
     def compute():
-        data = service_data(service, moment)
+        data = service_data(service, moment, memo)
         found, period = [], latest
         for _ in range(RECENT_PERIODS):
             found.append(data.status(period, today))
@@ -185,20 +199,22 @@ def _recent_statuses(service, kind: str, moment: int, key: tuple) -> tuple[maths
     return cached(("statuses", service.pk, kind, latest.start, key), compute)
 
 
-def _period_sides(service, moment: int, period: Period, key: tuple) -> dict:
-    """A service's numerators and denominators for one period: what a roll-up adds up."""
+def _period_sides(service, moment: int, period: Period, key: tuple, memo: dict) -> dict:
+    """A service's numerators and denominators for one period: what a roll-up adds up, and
+    what its figures for the period are made of."""
     return cached(
         ("sides", service.pk, period, key),
-        lambda: maths.service_sides(service_data(service, moment), period),
+        lambda: maths.service_sides(service_data(service, moment, memo), period),
     )
 
 
 def rolled_up_kpis(
-    services, kind: str, moment: int, only_latest: bool = False
+    services, kind: str, moment: int, only_latest: bool = False, memo: dict | None = None
 ) -> tuple[maths.PeriodKpis, ...]:
     """The KPIs of several services added up (numerators and denominators, never averages),
     up to the latest period complete for all of them."""
     today = today_of(moment)
+    memo = {} if memo is None else memo
     keys = sources_keys(services)
     parts = (
         "roll-up",
@@ -211,7 +227,10 @@ def rolled_up_kpis(
     def from_all_data():
         return tuple(
             maths.rolled_up_kpis(
-                [service_data(service, moment) for service in services], kind, today, only_latest
+                [service_data(service, moment, memo) for service in services],
+                kind,
+                today,
+                only_latest,
             )
         )
 
@@ -220,7 +239,7 @@ def rolled_up_kpis(
             return from_all_data()
         # From each service's cached statuses and sides, so a write to one service's data
         # recomputes only that service's.
-        statuses = [_recent_statuses(s, kind, moment, keys[s.pk]) for s in services]
+        statuses = [_recent_statuses(s, kind, moment, keys[s.pk], memo) for s in services]
         period = latest_period(kind, today)
         for index in range(RECENT_PERIODS):
             combined = maths.roll_up_status([found[index] for found in statuses], True)
@@ -230,7 +249,9 @@ def rolled_up_kpis(
         else:
             return from_all_data()
         figures = maths.Figures(
-            lambda p: maths.roll_up([_period_sides(s, moment, p, keys[s.pk]) for s in services])
+            lambda p: maths.roll_up(
+                [_period_sides(s, moment, p, keys[s.pk], memo) for s in services]
+            )
         )
         return (figures.period_kpis(period),)
 

@@ -8,7 +8,6 @@ from perfplat.kpis import services as kpi_services
 from perfplat.kpis.periods import MONTH, latest_period
 from perfplat.kpis.services import RollUpKpis, ServiceKpis
 from perfplat.registry.models import Organisation
-from perfplat.registry.services import public_services
 
 from .. import figures
 from ..caching import cached
@@ -48,16 +47,20 @@ def _compute_organisation(organisation, kind: str, moment: int) -> OrganisationP
     tree = _organisation_tree()
     inside = organisation.descendant_ids()
     services = list(
-        public_services()
-        .select_related("organisation")
+        figures.public_services_with_data_sets()
         .filter(organisation_id__in=inside)
         .order_by("name", "pk")
     )
-    roll_up = figures.rolled_up_kpis(services, kind, moment, only_latest=True)[-1]
-    rows = rows_for(services, kind, moment, roll_up.period)
+    memo: dict = {}
+    roll_up = figures.rolled_up_kpis(services, kind, moment, True, memo)[-1]
+    rows = rows_for(services, kind, moment, roll_up.period, memo)
     keys = figures.sources_keys(services)
     per_service = [
-        ServiceKpis(s, kind, figures.service_kpis_for(s, moment, (roll_up.period,), key=keys[s.pk]))
+        ServiceKpis(
+            s,
+            kind,
+            figures.service_kpis_for(s, moment, (roll_up.period,), key=keys[s.pk], memo=memo),
+        )
         for s in services
     ]
     counts: dict[int, int] = {}

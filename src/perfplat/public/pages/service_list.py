@@ -9,7 +9,6 @@ from perfplat.frontend.templatetags.govuk import PHASE_TAG_CLASSES
 from perfplat.kpis import maths, schemas
 from perfplat.kpis.periods import MONTH, PERIOD_KINDS, Period, latest_period
 from perfplat.registry.models import Service
-from perfplat.registry.services import public_services
 
 from .. import figures
 from ..caching import cached
@@ -43,13 +42,17 @@ def service_rows(kind: str, moment: int) -> tuple[Period, list[dict]]:
 
 
 def _compute_rows(kind: str, moment: int) -> tuple[Period, list[dict]]:
-    services = list(public_services().select_related("organisation").order_by("name", "pk"))
-    period = figures.rolled_up_kpis(services, kind, moment, only_latest=True)[-1].period
-    return period, rows_for(services, kind, moment, period)
+    services = list(figures.public_services_with_data_sets().order_by("name", "pk"))
+    memo: dict = {}
+    period = figures.rolled_up_kpis(services, kind, moment, True, memo)[-1].period
+    return period, rows_for(services, kind, moment, period, memo)
 
 
-def rows_for(services: list[Service], kind: str, moment: int, period: Period) -> list[dict]:
-    """The services' rows with their KPIs for `period`."""
+def rows_for(
+    services: list[Service], kind: str, moment: int, period: Period, memo: dict | None = None
+) -> list[dict]:
+    """The services' rows with their KPIs for `period` (`memo`: see figures.service_data)."""
+    memo = {} if memo is None else memo
     tree = _organisation_tree()
     keys = figures.sources_keys(services)
     rows = []
@@ -70,15 +73,17 @@ def rows_for(services: list[Service], kind: str, moment: int, period: Period) ->
             cached(
                 parts,
                 lambda service=service, chain=chain: _row(
-                    service, chain, moment, period, keys[service.pk]
+                    service, chain, moment, period, keys[service.pk], memo
                 ),
             )
         )
     return rows
 
 
-def _row(service: Service, chain: list, moment: int, period: Period, key: tuple) -> dict:
-    latest = figures.service_kpis_for(service, moment, (period,), key=key)[-1]
+def _row(
+    service: Service, chain: list, moment: int, period: Period, key: tuple, memo: dict
+) -> dict:
+    latest = figures.service_kpis_for(service, moment, (period,), key=key, memo=memo)[-1]
     main = latest.main
     return {
         "slug": service.slug,

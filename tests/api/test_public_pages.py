@@ -264,8 +264,8 @@ def test_dashboard_says_how_each_figure_was_made_and_the_rule(client, world):
     text = text_of(page(client, "/services/renew"))
     assert "a record whose days cross into the next period is shared between the two" in text
     assert (
-        "Cost per transaction (January 2025): from cost: monthly data; transactions: daily "
-        "data, covering 1 to 31 January 2025."
+        "Cost per transaction (January 2025): cost: monthly data; transactions: daily data, "
+        "covering 1 to 31 January 2025."
     ) in text
 
 

@@ -293,7 +293,7 @@ def how_made(latest: maths.PeriodKpis) -> list[dict]:
             text = f"not enough data: {value.not_enough_data}"
         else:
             days = days_text(value.first_day, value.last_day)
-            text = f"from {value.made_from}, covering {days}"
+            text = f"{value.made_from}, covering {days}"
         found.append({"label": formatting.KPI_LABELS[kpi], "text": text})
     return found
 

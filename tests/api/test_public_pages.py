@@ -269,6 +269,18 @@ def test_dashboard_says_how_each_figure_was_made_and_the_rule(client, world):
     ) in text
 
 
+def test_dashboard_by_week_shows_the_latest_complete_week(client, world):
+    # renew's daily data ends on Friday 31 January: the week to 2 February is not complete.
+    text = text_of(page(client, "/services/renew?period=week"))
+    # 20 January: 100 digital, 50 phone.
+    assert "Digital take-up 66.7% 20 to 26 January 2025" in text
+    kpis = body(data(client, "/services/renew.json?period=week"))["kpis"]
+    assert (kpis["start_at"], kpis["complete"]) == ("2025-01-20T00:00:00+00:00", True)
+    assert kpis["kpis"]["cost_per_transaction"]["made_from"] == (
+        "cost: monthly data shared between weeks by day; transactions: daily data"
+    )
+
+
 def with_baseline(world, baseline: str) -> None:
     draft = start_draft(None, world.renew)
     save_draft(None, draft, {**draft.content, "baseline": baseline})

@@ -466,8 +466,8 @@ SAMPLE_PROBLEMS = [
     "sample data would be rejected: row 3, column “Week starting”: '31/02/2024' is not a real "
     "date (dates are day/month/year)",
     "sample data would be rejected: row 4: field 'count' must be a whole number, not 'many'",
-    "sample data would be rejected: row 5: field 'period' must be one of day, week, month, quarter, "
-    "not 'fortnight'",
+    "sample data would be rejected: row 5: field 'period' must be one of day, week, month, "
+    "quarter, not 'fortnight'",
 ]
 
 

@@ -334,8 +334,15 @@ CADENCES = {
     "file-company-accounts": {"transactions-by-channel": DAILY, "completion": DAILY},
 }
 # Seasons: the day of the year demand peaks and how far it swings (self assessment peaks at
-# the 31 January deadline).
-PEAKS = {"self-assessment": (25, 0.45), "book-driving-test": (200, 0.15)}
+# the 31 January deadline). The KPIs share a quarter's cost evenly over its days, so the two
+# services that report cost per quarter have a demand with almost no season, as a cost given per
+# quarter only describes a month well when its days are alike.
+PEAKS = {
+    "self-assessment": (25, 0.45),
+    "book-driving-test": (200, 0.15),
+    "lasting-power-of-attorney": (60, 0.02),
+    "rural-payments": (120, 0.02),
+}
 
 
 def _today(now: int) -> date:
@@ -394,7 +401,9 @@ class _Model:
         return self.service.weekly_transactions / 7 * growth * (1 + self.swing * season)
 
     def digital(self, day: date) -> float:
-        return min(0.99, self.service.digital_share + 0.05 * self._progress(day))
+        # Up to 5 points more over the MONTHS, at most half the way to 99%.
+        share = self.service.digital_share
+        return share + min(0.05, (0.99 - share) / 2) * self._progress(day)
 
     def shares(self, day: date) -> dict[str, float]:
         digital = self.digital(day)

@@ -731,3 +731,30 @@ def test_the_demo_services_kpis_match_their_records(client):
     assert rows["register-to-vote"]["completion_rate"]["value"] is None
     assert rows["civil-money-claims"]["user_satisfaction"]["value"] is None
     assert rows["vehicle-tax"]["user_satisfaction"]["value"] is not None
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_its_trends_not_the_calendar(client):
+    # Weekly, daily, monthly, tax-monthly and quarterly records of one smooth model: from month
+    # to month, digital take-up only creeps up and cost per transaction moves a few percent
+    # (a month with five Mondays counting five weeks would move it by 11 to 13%).
+    from perfplat.datasets.models import Record
+    from perfplat.demo import SERVICES, load_demo
+
+    list(load_demo(now=NOW))
+    records = Record.objects.count()
+    list(load_demo(now=NOW))
+    assert Record.objects.count() == records
+    for service in SERVICES:
+        periods = body(get(client, f"/api/services/{service.slug}/kpis"))["periods"]
+        assert periods[-1]["start_at"] == JANUARY[0], service.slug
+        take_up = [p["kpis"]["digital_take_up"]["value"] for p in periods[-13:]]
+        assert None not in take_up, service.slug
+        assert take_up == sorted(take_up), service.slug
+        if "cost" in service.missing:
+            continue
+        changes = [
+            p["kpis"]["cost_per_transaction"]["previous_period"]["relative"] for p in periods[-12:]
+        ]
+        assert None not in changes, service.slug
+        assert max(abs(change) for change in changes) < 0.05, (service.slug, changes)

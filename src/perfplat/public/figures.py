@@ -4,8 +4,8 @@ The read pipeline sums each standard data set per (period described, day, channe
 (`kpis.services.source_sums`, all in SQL); `kpis.maths` turns the sums into KPIs. Each step is
 cached: the sums by data set and version; a service's KPIs, its numerators and denominators for a
 period, and whether each recent period is complete for it, by the versions of the data sets they
-come from (its "sources key") and by the latest period that has ended (so a new month brings new
-keys); a roll-up by its services' sources keys.
+come from (its "sources key") and by the day (completeness depends on it: a record still running
+may end); a roll-up by its services' sources keys.
 
 Pages listing many services find every sources key with one light query (`sources_keys`) and
 load a service's data sets only when one of its entries is missing.
@@ -137,7 +137,9 @@ def service_kpis(
         "service-kpis",
         service.pk,
         kind,
-        latest_period(kind, today).start,
+        # The day, not only the period: a period becomes complete when a record describing its
+        # last day ends, which needs no write.
+        today,
         only_latest,
         sources_key(service) if key is None else key,
     )
@@ -167,7 +169,7 @@ def service_kpis_for(
             figures.period_kpis(p, complete=data.status(p, today).complete) for p in periods
         )
 
-    return cached(("service-kpis-for", service.pk, periods, today >= periods[-1].end, key), compute)
+    return cached(("service-kpis-for", service.pk, periods, today, key), compute)
 
 
 def baseline_kpis(service, moment: int, first, last, key: tuple | None = None):
@@ -196,7 +198,7 @@ def _recent_statuses(
             period = period.previous
         return tuple(found)
 
-    return cached(("statuses", service.pk, kind, latest.start, key), compute)
+    return cached(("statuses", service.pk, kind, today, key), compute)
 
 
 def _period_sides(service, moment: int, period: Period, key: tuple, memo: dict) -> dict:
@@ -219,7 +221,7 @@ def rolled_up_kpis(
     parts = (
         "roll-up",
         kind,
-        latest_period(kind, today).start,
+        today,
         only_latest,
         tuple((service.pk, keys[service.pk]) for service in services),
     )

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from perfplat.kpis import maths, schemas
 from perfplat.kpis import services as kpi_services
-from perfplat.kpis.periods import MONTH, latest_period
+from perfplat.kpis.periods import MONTH
 from perfplat.kpis.services import RollUpKpis, ServiceKpis
 from perfplat.registry.models import Organisation
 
@@ -38,8 +38,7 @@ class OrganisationPage:
 
 def organisation_page(slug: str, moment: int, kind: str = MONTH) -> OrganisationPage:
     organisation = kpi_services.public_organisation(slug)
-    latest = latest_period(kind, figures.today_of(moment))
-    key = ("organisation", organisation.pk, kind, latest.start, registry_fingerprint())
+    key = ("organisation", organisation.pk, kind, figures.today_of(moment), registry_fingerprint())
     return cached(key, lambda: _compute_organisation(organisation, kind, moment))
 
 

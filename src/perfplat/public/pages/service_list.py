@@ -7,7 +7,7 @@ from decimal import Decimal
 from perfplat.errors import InvalidRequest
 from perfplat.frontend.templatetags.govuk import PHASE_TAG_CLASSES
 from perfplat.kpis import maths, schemas
-from perfplat.kpis.periods import MONTH, PERIOD_KINDS, Period, latest_period
+from perfplat.kpis.periods import MONTH, PERIOD_KINDS, Period
 from perfplat.registry.models import Service
 
 from .. import figures
@@ -36,8 +36,7 @@ def service_rows(kind: str, moment: int) -> tuple[Period, list[dict]]:
     period complete for all of them (the period the overview adds up); cached under the
     registry fingerprint, so a write to any of their data sets recomputes it (from the
     per-service cache)."""
-    ended = latest_period(kind, figures.today_of(moment))
-    key = ("service-rows", kind, ended.start, registry_fingerprint())
+    key = ("service-rows", kind, figures.today_of(moment), registry_fingerprint())
     return cached(key, lambda: _compute_rows(kind, moment))
 
 

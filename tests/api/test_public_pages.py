@@ -13,13 +13,20 @@ import pytest
 from django.urls import URLPattern, get_resolver
 
 from helpers import body
-from perfplat.dashboards.services import publish, save_draft, start_draft, submit
+from perfplat.dashboards.services import (
+    publish,
+    publish_directly,
+    save_draft,
+    start_draft,
+    submit,
+)
 from perfplat.datasets.models import DataSet, WriteBatch
+from perfplat.datasets.periods import parse_datetime
 from perfplat.datasets.writes import WriteSource, write_records
 from perfplat.kpis import services as kpi_services
 from perfplat.public import caching
-from perfplat.registry.services import update_service
-from public_fixtures import NOW, build_public_world, channels, day
+from perfplat.registry.services import create_service, update_service
+from public_fixtures import NOW, build_public_world, channels, data_set, day, week
 
 HTML = "text/html,application/xhtml+xml"
 
@@ -641,6 +648,30 @@ def test_pages_are_rendered_from_cached_query_results(client, world, counted_que
     counted_queries.clear()
     page(client, url)
     assert counted_queries == []
+
+
+def test_a_month_becomes_complete_when_its_last_week_ends_with_no_write(client, world, monkeypatch):
+    # Weeks to the one of 27 January to 2 February, sent while it ran.
+    service = create_service(
+        None, slug="weekly", name="Weekly", organisation=world.health, phase="beta"
+    )
+    data_set(
+        service,
+        "transactions-by-channel",
+        [
+            record
+            for monday in ("2024-12-30", "2025-01-06", "2025-01-13", "2025-01-20", "2025-01-27")
+            for record in channels(week, monday, digital=7)
+        ],
+    )
+    publish_directly(service)
+
+    def latest_at(moment: str) -> str:
+        monkeypatch.setattr(kpi_services, "current_time", lambda: parse_datetime(moment))
+        return body(data(client, "/services/weekly.json"))["kpis"]["start_at"][:7]
+
+    assert latest_at("2025-02-01T12:00:00Z") == "2024-12"
+    assert latest_at("2025-02-03T12:00:00Z") == "2025-01"
 
 
 def test_a_write_to_a_data_set_invalidates_what_was_computed_from_it(

@@ -24,6 +24,8 @@ install: $(STAMP)
 # The demo collector pulls from `perfplat demo-source` on this machine, an address collectors
 # refuse unless told otherwise.
 run: export PERFPLAT_COLLECTORS_ALLOW_PRIVATE := true
+# The demo's emails (and password links) are printed in this terminal: local use only.
+run: export EMAIL_BACKEND := django.core.mail.backends.console.EmailBackend
 run: install
 	$(BIN)/perfplat migrate --verbosity 0
 	$(BIN)/perfplat demo

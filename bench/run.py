@@ -1,6 +1,8 @@
 """`make bench`: perfplat's numbers, measured over HTTP against a running server.
 
   (a) write throughput: batches of 1,000 records POSTed to /data/<group>/<type>, records/s;
+      and to a published data set with auto_ids, where replacing writes are looked for
+      (corrections): new records, the same sent again, sent again with other values;
   (b) a period=week&group_by=channel&collect=count:sum query over 200,000 records (one year)
       through the read API, against the same query in SQL on a plain table of
       (timestamp, JSON document) rows with an index on the timestamp; both times and the ratio;
@@ -9,10 +11,14 @@
       each uploaded and committed end to end (parse -> convert -> validate -> store, the path
       of the pages, the API and `perfplat upload`), on SQLite and on PostgreSQL;
   (e) the public pages (bench_pages.py): a service dashboard with 8 modules and /services
-      listing 500 services, server time cold and warm, in-process, on SQLite and PostgreSQL.
+      listing 500 services, server time cold and warm, in-process, on SQLite and PostgreSQL;
+  (f) the journey beacon (bench_beacon.py): sustained events per second over HTTP with 4
+      workers and their p99 latency, on SQLite and PostgreSQL, and the counts stored after a
+      graceful stop checked against the events sent.
 
 Every figure is the median of several runs. Run as `python bench/run.py [--quick]`, or
-`python bench/run.py --uploads-only` for (d) alone, `--pages-only` for (e) alone.
+`python bench/run.py --uploads-only` for (d) alone, `--pages-only` for (e) alone,
+`--beacon-only` for (f) alone.
 """
 
 import argparse
@@ -30,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
+from bench_beacon import run_beacon
 from bench_pages import run_pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,10 +58,11 @@ def free_port() -> int:
 class Server:
     """`perfplat serve` on a free port, with its own database."""
 
-    def __init__(self, database_url: str, workers: int):
+    def __init__(self, database_url: str, workers: int, serve_options=()):
         self.port = free_port()
         self.env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "ERROR"}
         self.workers = workers
+        self.serve_options = list(serve_options)
 
     def perfplat(self, *args, capture=False):
         return subprocess.run(
@@ -75,6 +83,7 @@ class Server:
                 str(self.port),
                 "--workers",
                 str(self.workers),
+                *self.serve_options,
             ],
             env=self.env,
             stdout=subprocess.DEVNULL,
@@ -148,6 +157,29 @@ def bench_writes(server: Server, runs: int, batches_per_run: int, concurrency: i
         elapsed = time.perf_counter() - started
         rates.append(batches_per_run * 1000 / elapsed)
     return statistics.median(rates)
+
+
+def bench_replacing_writes(
+    server: Server, runs: int, batches_per_run: int, concurrency: int
+) -> tuple[float, float, float]:
+    """Writes to a published data set with auto_ids, where a write that replaces a stored
+    record may be a correction: records/s for new records, for the same records sent again
+    (replaced, unchanged: no correction) and for them sent with changed counts (every record a
+    correction)."""
+    rates: dict[str, list[float]] = {"new": [], "same": [], "changed": []}
+    for run in range(runs):
+        group = f"bench-replace-{run}"
+        token = server.create_data_set(
+            group, "events", "--published", "--auto-ids", "_timestamp,channel,region"
+        )
+        batches = [make_records(1000, seed=run * 1000 + i) for i in range(batches_per_run)]
+        changed = [[{**r, "count": r["count"] + 1} for r in batch] for batch in batches]
+        for label, sent in (("new", batches), ("same", batches), ("changed", changed)):
+            bodies = [orjson.dumps(batch) for batch in sent]
+            started = time.perf_counter()
+            post_batches(server, f"/data/{group}/events", token, bodies, concurrency)
+            rates[label].append(batches_per_run * 1000 / (time.perf_counter() - started))
+    return tuple(statistics.median(rates[label]) for label in ("new", "same", "changed"))
 
 
 def load_read_data(server: Server, records: list[dict]) -> None:
@@ -246,6 +278,12 @@ def run_database(label: str, database_url: str, args) -> dict:
             batches_per_run=20 if args.quick else 60,
             concurrency=args.concurrency,
         )
+        replacing = bench_replacing_writes(
+            server,
+            runs=runs,
+            batches_per_run=10 if args.quick else 30,
+            concurrency=args.concurrency,
+        )
         records = make_records(record_count, seed=42)
         load_read_data(server, records)
         analyse(server, database_url)
@@ -259,6 +297,7 @@ def run_database(label: str, database_url: str, args) -> dict:
     return {
         "database": label,
         "records/s written": writes,
+        "replacing writes": replacing,
         "records read": record_count,
         "read API (ms)": api_seconds * 1000,
         "plain SQL (ms)": base_seconds * 1000,
@@ -272,6 +311,11 @@ def print_result(result: dict) -> None:
     print(
         f"(a) write throughput, batches of 1,000 over HTTP: "
         f"{result['records/s written']:,.0f} records/s (goal >= 30,000)"
+    )
+    new, same, changed = result["replacing writes"]
+    print(
+        f"    published data set with auto_ids: new records {new:,.0f}/s, the same sent again "
+        f"{same:,.0f}/s, sent again changed (corrections) {changed:,.0f}/s"
     )
     print(
         f"(b) period=week&group_by=channel&collect=count:sum over {result['records read']:,} "
@@ -349,52 +393,59 @@ def bench_uploads(label: str, args) -> None:
 
     from perfplat.datasets import writes
     from perfplat.datasets.services import DataSetSettings, create_data_set
-    from perfplat.uploads import conversion, mappings, parsing, services
+    from perfplat.ingest import parsing, pipeline
+    from perfplat.uploads import mappings, services
 
     call_command("migrate", verbosity=0)
     count = 10_000 if args.quick else UPLOAD_ROWS
     runs = 1 if args.quick else min(args.runs, 3)
     rows = upload_rows(count)
-    files = {"XLSX": upload_xlsx(rows), "CSV": upload_csv(rows)}
+    csv_data = upload_csv(rows)
+    typed = DataSetSettings(standard_type="transactions-by-channel")
+    # A free-form data set: its fields are proposed from the file (count: whole number).
+    free_form = DataSetSettings(auto_ids=("_timestamp", "period", "channel"))
+    files = [
+        ("XLSX", upload_xlsx(rows), typed),
+        ("CSV", csv_data, typed),
+        ("CSV into a free-form data set", csv_data, free_form),
+    ]
     made = 0
 
-    def fresh_data_set():
+    def fresh_data_set(settings):
         nonlocal made
         made += 1
-        return create_data_set(
-            "bench-upload",
-            f"transactions-{made}",
-            settings=DataSetSettings(standard_type="transactions-by-channel"),
-        )[0]
+        return create_data_set("bench-upload", f"transactions-{made}", settings=settings)[0]
 
     print(f"\n== Spreadsheet uploads on {label}: {count:,} rows of transactions by channel")
-    for kind, data in files.items():
-        name = f"transactions.{kind.lower()}"
+    for kind, data, settings in files:
+        name = f"transactions.{kind.split()[0].lower()}"
         times = []
         for _ in range(runs + 1):  # the first run warms up
-            data_set = fresh_data_set()
+            data_set = fresh_data_set(settings)
             started = time.perf_counter()
             upload = services.receive(data_set, data, name, commit=True, background=False)
             times.append(time.perf_counter() - started)
             if upload.status != "committed" or upload.stored_count != count:
                 raise RuntimeError(f"{kind} upload failed: {upload.status} {upload.errors[:3]}")
+            data_set.refresh_from_db()
+            if data_set.field_types.get("count") != ["number"]:
+                raise RuntimeError(f"{kind} upload stored counts as {data_set.field_types}")
         seconds = statistics.median(times[1:])
         # Where the time goes, stage by stage, in one more run.
-        data_set = fresh_data_set()
-        plan = mappings.field_plan(data_set)
+        data_set = fresh_data_set(settings)
         stages = []
         mark = time.perf_counter()
         table = parsing.read_table(data)
         stages.append(("parse", time.perf_counter() - mark))
         mark = time.perf_counter()
         mapping = mappings.mapping_for(data_set, table.headers)
-        converted = conversion.convert(table, mapping, plan.kinds, plan.required)
+        converted, proposals = pipeline.read_records(data_set, table, mapping)
         stages.append(("convert", time.perf_counter() - mark))
         mark = time.perf_counter()
-        batch = writes.validate_for(data_set, converted.records)
+        checked = pipeline.check_records(data_set, table, mapping, converted, proposals)
         stages.append(("validate", time.perf_counter() - mark))
         mark = time.perf_counter()
-        writes.store_records(data_set, batch, writes.WriteSource(kind="upload"))
+        checked.store(data_set, writes.WriteSource(kind="upload"))
         stages.append(("store", time.perf_counter() - mark))
         verdict = "met" if seconds < UPLOAD_GOAL_SECONDS else "MISSED"
         print(
@@ -424,6 +475,21 @@ def run_uploads(args) -> None:
         sys.exit(status)
 
 
+def run_beacons(args) -> None:
+    """(f) on SQLite, then on PostgreSQL (a throwaway cluster, in a process of its own)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run_beacon(Server, "SQLite", f"sqlite:///{tmp}/beacon.sqlite3", args)
+    child = [sys.executable, __file__, "--beacon-child", "--beacon-workers"]
+    child += [str(args.beacon_workers), "--beacon-clients", str(args.beacon_clients)]
+    if args.quick:
+        child.append("--quick")
+    status = subprocess.run([str(ROOT / "scripts" / "with-postgres"), *child]).returncode
+    if status == 97:
+        print("\n== Journey beacon on PostgreSQL: not installed, skipped")
+    elif status:
+        sys.exit(status)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data, for a smoke run")
@@ -437,6 +503,12 @@ def main() -> None:
         "--uploads-only", action="store_true", help="only (d): the spreadsheet uploads"
     )
     parser.add_argument("--pages-only", action="store_true", help="only (e): the public pages")
+    parser.add_argument("--beacon-only", action="store_true", help="only (f): the journey beacon")
+    parser.add_argument("--beacon-workers", type=int, default=4)
+    parser.add_argument(
+        "--beacon-clients", type=int, default=6, help="client processes sending events"
+    )
+    parser.add_argument("--beacon-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--uploads-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--uploads-label", default="SQLite", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -449,6 +521,12 @@ def main() -> None:
         return
     if args.pages_only:
         run_pages(args.runs, args.quick)
+        return
+    if args.beacon_child:
+        run_beacon(Server, "PostgreSQL", os.environ["DATABASE_URL"], args)
+        return
+    if args.beacon_only:
+        run_beacons(args)
         return
     if not args.postgres_only:
         with tempfile.TemporaryDirectory() as tmp:
@@ -469,6 +547,8 @@ def main() -> None:
         run_uploads(args)
         # (e), the public pages.
         run_pages(args.runs, args.quick)
+        # (f), the journey beacon.
+        run_beacons(args)
         return
     print_result(run_database("PostgreSQL", os.environ["DATABASE_URL"], args))
 

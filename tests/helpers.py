@@ -6,6 +6,13 @@ import orjson
 from django.test import Client
 
 
+def content(response) -> bytes:
+    """The response's body, streamed (CSV reads) or not."""
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
 def body(response):
     return orjson.loads(response.content)
 
@@ -18,9 +25,9 @@ def assert_error(response, status, message):
     assert body(response)["message"] == message
 
 
-def call(client, method, path, token=None, payload=None):
-    """A JSON API call with an optional bearer token and JSON body."""
-    return ApiClient(client).send(method, path, payload, token)
+def call(client, method, path, token=None, payload=None, **headers):
+    """A JSON API call with an optional bearer token, JSON body and headers."""
+    return ApiClient(client).send(method, path, payload, token, **headers)
 
 
 class ApiClient:

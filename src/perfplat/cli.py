@@ -62,12 +62,18 @@ def cmd_serve(args):
         bind,
         "--workers",
         str(args.workers),
+        *(
+            ["--worker-class", "gthread", "--threads", str(args.threads)]
+            if args.threads > 1
+            else []
+        ),
         "--timeout",
         "120",
         "--access-logfile",
         "-" if args.access_log else "/dev/null",
     ]
-    print(f"perfplat serving on http://{bind}/ with {args.workers} workers", flush=True)
+    threads = f", {args.threads} threads each" if args.threads > 1 else ""
+    print(f"perfplat serving on http://{bind}/ with {args.workers} workers{threads}", flush=True)
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
 
 
@@ -158,8 +164,25 @@ def cmd_datasets_empty(args):
     from perfplat.datasets.services import empty
 
     data_set = _data_set(args.group, args.type)
-    empty(data_set)
+    empty(data_set, reason=args.reason)
     print(f"{data_set.name} now contains 0 records")
+
+
+def cmd_datasets_convert_fields(args):
+    from perfplat.datasets.stored_values import convert_stored_values
+
+    data_set = _data_set(args.group, args.type)
+    report = convert_stored_values(data_set, dry_run=args.dry_run)
+    if report.problem_count:
+        for problem in report.problems:
+            print(problem.text)
+        more = report.problem_count - len(report.problems)
+        if more:
+            print(f"... and {more:,} more")
+        raise UsageError(f"{data_set}: {report.summary}")
+    print(f"{data_set}: {report.summary}.")
+    if args.dry_run and report.changed_records:
+        print("Dry run: nothing was changed.")
 
 
 def cmd_users_create(args):
@@ -204,15 +227,25 @@ def cmd_worker(args):
 
     from perfplat.collectors import scheduler
 
+    worker_id = scheduler.new_worker_id()
     scheduler.ensure_system_jobs()
+    scheduler.beat(worker_id)
+    scheduler.recover_abandoned_tasks()
     options = ["--interval", str(args.interval), "--no-startup-delay", "--no-reload"]
+    options += ["--worker-id", worker_id]
     if args.once:
-        # What is due now, then every task queued, then exit (for cron, or a one-off run).
+        # What is due now, then every task queued, then exit (for cron, or a one-off run);
+        # still beating, so that other workers know its tasks are running.
         scheduler.enqueue_due_jobs()
         options.append("--batch")
-    else:
-        scheduler.start_scheduler(interval=args.schedule_interval)
-    call_command("db_worker", *options, verbosity=0 if args.quiet else 1)
+    thread = scheduler.start_scheduler(
+        interval=args.schedule_interval, worker=worker_id, schedule=not args.once
+    )
+    try:
+        call_command("db_worker", *options, verbosity=0 if args.quiet else 1)
+    finally:
+        thread.stop()
+        thread.join(timeout=10)
 
 
 def cmd_demo_source(args):
@@ -236,6 +269,13 @@ def cmd_demo(args):
         print(line)
 
 
+def cmd_demo_code(args):
+    """The code the demo admins' authenticator app shows now (their key is public)."""
+    from perfplat.demo import demo_code
+
+    print(demo_code())
+
+
 # parser
 
 
@@ -253,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument("--workers", type=_positive, default=min(4, 2 * (os.cpu_count() or 1)))
+    serve.add_argument(
+        "--threads",
+        type=_positive,
+        default=1,
+        help="threads per worker; more than 1 runs gunicorn's gthread workers, which also keep "
+        "connections open for the next request (worth it behind a proxy that reuses them)",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(func=cmd_serve, django=False)
 
@@ -297,7 +344,22 @@ def build_parser() -> argparse.ArgumentParser:
         action = actions.add_parser(name, help=text)
         action.add_argument("group", metavar="GROUP")
         action.add_argument("type", metavar="TYPE")
+        if name == "empty":
+            action.add_argument(
+                "--reason", default="", help="why, for the corrections log of a published data set"
+            )
         action.set_defaults(func=func, django=True)
+
+    convert = actions.add_parser(
+        "convert-fields",
+        help='convert stored values to the declared field types ("1,200" -> 1200), all or none',
+    )
+    convert.add_argument("group", metavar="GROUP")
+    convert.add_argument("type", metavar="TYPE")
+    convert.add_argument(
+        "--dry-run", action="store_true", help="say what would change; change nothing"
+    )
+    convert.set_defaults(func=cmd_datasets_convert_fields, django=True)
 
     users = commands.add_parser("users", help="create users and personal API tokens")
     user_actions = users.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -354,10 +416,19 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument(
         "--replace", action="store_true", help="replace all the data set's records (default: add)"
     )
+    upload.add_argument(
+        "--reason",
+        default="",
+        help="why, should it correct records of a published data set (the corrections log)",
+    )
     upload.set_defaults(func=cmd_upload, django=True)
 
     demo = commands.add_parser("demo", help="load realistic demo data (safe to repeat)")
     demo.set_defaults(func=cmd_demo, django=True)
+    demo_code = commands.add_parser(
+        "demo-code", help="the demo admins' two-factor code now (local demo only)"
+    )
+    demo_code.set_defaults(func=cmd_demo_code, django=True)
     return parser
 
 

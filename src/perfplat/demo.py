@@ -273,6 +273,10 @@ QUIET_SERVICES = [
 
 # One user per role, for local use only (the README lists them).
 DEMO_PASSWORD = "perfplat-demo-2026"  # noqa: S105 - demo data, local use only
+# The demo admins' authenticator key (platform and organisation admins must sign in with a
+# code): public, like the password, so `perfplat demo-code` and any authenticator app given it
+# make their codes. Local use only.
+DEMO_TWO_FACTOR_KEY = "3132333435363738393031323334353637383930"  # noqa: S105 - RFC 6238's
 DEMO_USERS = [
     ("admin@perfplat.example", "Pat Admin", "platform-admin", None),
     ("dft-admin@perfplat.example", "Dana Transport", "org-admin", "department-for-transport"),
@@ -623,10 +627,36 @@ def load_registry() -> dict:
         services[slug] = service
     for email, name, role, organisation in DEMO_USERS:
         if not User.objects.filter(email=email).exists():
-            create_user(
+            user = create_user(
                 None, email, role, organisation=organisation, name=name, password=DEMO_PASSWORD
             )
+            if role != "editor":
+                _enrol_demo_admin(user)
     return services
+
+
+def _enrol_demo_admin(user) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(
+        user=user, name="Authenticator app", key=DEMO_TWO_FACTOR_KEY, confirmed=True
+    )
+
+
+def demo_code(now: float | None = None) -> str:
+    """The code the demo admins' authenticator app would show now."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(bytes.fromhex(DEMO_TWO_FACTOR_KEY))
+    if now is not None:
+        totp.time = now
+    return f"{totp.token():06d}"
+
+
+def demo_key_text() -> str:
+    import base64
+
+    return base64.b32encode(bytes.fromhex(DEMO_TWO_FACTOR_KEY)).decode()
 
 
 # (slug, name, unit, KPI, data type, query, rationale)
@@ -730,6 +760,125 @@ def _demo_assessment(service, now: int) -> str | None:
     return f"{service.name}: a live assessment recorded"
 
 
+# Service Standard readiness (perfplat.publishing.readiness): one service fully ready at its
+# phase, the others not, each for a reason a team would recognise. Kept apart from the data
+# series: only metadata, catalogue entries and assessments change here.
+BASELINED = (
+    "vehicle-tax",
+    "driving-licence-renewal",
+    "register-to-vote",
+    "carers-allowance",
+    "child-benefit",
+)
+
+
+def _baseline_of(service) -> str | None:
+    """Three months of the service's data from its first whole month: "2025-01-01/2025-03-31"."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.db.models import Min
+
+    from perfplat.datasets.models import Record
+    from perfplat.datasets.periods import add_periods, period_start
+
+    first = Record.objects.filter(data_set__service=service).aggregate(Min("timestamp"))
+    if first["timestamp__min"] is None:
+        return None
+    start = add_periods("month", period_start("month", first["timestamp__min"] - 1), 1)
+    end = add_periods("month", start, 3)
+    day = lambda seconds: datetime.fromtimestamp(seconds, UTC).date()  # noqa: E731
+    return f"{day(start).isoformat()}/{(day(end) - timedelta(days=1)).isoformat()}"
+
+
+def _with_baseline(service) -> str | None:
+    from perfplat.dashboards.services import save_draft, start_draft
+
+    version = published_version(service)
+    baseline = _baseline_of(service)
+    if version is None or version.content.get("baseline") or baseline is None:
+        return None
+    draft = start_draft(None, service)
+    save_draft(None, draft, {**draft.content, "baseline": baseline})
+    publish_directly(service)
+    return f"{service.name}: baseline {baseline}"
+
+
+def _readiness_states(services: dict, now: int):
+    """Yields what it changed; safe to repeat."""
+    from datetime import UTC, datetime, timedelta
+
+    from perfplat.metrics.services import PlannedMetric, save_plan, update_metric
+    from perfplat.publishing.assessments import (
+        evolution_note,
+        record_assessment,
+        write_evolution_note,
+    )
+
+    for slug in BASELINED:
+        changed = _with_baseline(services[slug])
+        if changed:
+            yield changed
+    # Ready at live: its note for the next assessment is written.
+    vehicle_tax = services["vehicle-tax"]
+    if evolution_note(vehicle_tax) is None:
+        write_evolution_note(
+            None,
+            vehicle_tax,
+            "Since the live assessment the team sends reminders by email and text, and fewer "
+            "people phone to ask whether their vehicle is taxed.",
+        )
+        yield "Tax your vehicle: ready for its next live assessment"
+    # Not ready at live: a metric nobody has said why the team measures.
+    transactions = services["driving-licence-renewal"].metrics.filter(slug="transactions").first()
+    if transactions is not None and transactions.rationale:
+        update_metric(None, transactions, rationale="")
+    # Not ready at beta: assessed at alpha, and the note for the beta assessment not written.
+    child_benefit = services["child-benefit"]
+    if not child_benefit.snapshots.exists():
+        today = datetime.fromtimestamp(now, UTC).date()
+        record_assessment(
+            None,
+            child_benefit,
+            phase="alpha",
+            assessed_on=today - timedelta(days=300),
+            outcome="met",
+            notes="Test the paper form's questions online before beta.",
+            today=today,
+        )
+    # Not ready at alpha: a planned metric the platform cannot support as planned.
+    visa = services["extend-your-visa"]
+    if not visa.metrics.exists():
+        save_plan(
+            None,
+            visa,
+            [
+                PlannedMetric(
+                    "Applications completed",
+                    data_set_type="transactions-by-channel",
+                    fields=("channel", "count"),
+                    query="period=month&group_by=channel&collect=count:sum",
+                ),
+                PlannedMetric(
+                    "Applications by nationality",
+                    data_set_type="transactions-by-channel",
+                    fields=("nationality", "count"),
+                ),
+            ],
+        )
+    # Not ready when retired: a data set still expects data that will not come.
+    tax_disc = services["renew-tax-disc"]
+    if not tax_disc.data_sets.exists():
+        create_data_set(
+            None,
+            "transactions-by-channel",
+            service=tax_disc,
+            settings=DataSetSettings(
+                standard_type="transactions-by-channel", max_age_expected=8 * 86400
+            ),
+        )
+    yield "Readiness: one service ready at live, the others not, each for its own reason"
+
+
 def load_demo(now: int | None = None):
     """Create the demo registry and data sets and write their records; yields progress."""
     now = now or int(time.time())
@@ -762,8 +911,13 @@ def load_demo(now: int | None = None):
     assessed = _demo_assessment(services[SERVICES[0].slug], now)
     if assessed:
         yield assessed
+    yield from _readiness_states(services, now)
     # The demo collector (perfplat.collectors.demo): pulls from `perfplat demo-source`.
     from perfplat.collectors.demo import load_demo_collector
 
     yield from load_demo_collector()
+    yield (
+        "The demo admins also give a code from an authenticator app: `perfplat demo-code` "
+        f"prints it (their key, for an app: {demo_key_text()})."
+    )
     yield f"Demo data loaded. Sign in at /manage/ as {DEMO_USERS[0][0]} ({DEMO_PASSWORD})."

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -42,6 +43,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "perfplat.accounts",
@@ -62,9 +66,16 @@ INSTALLED_APPS = [
     # collectors, the scheduler, freshness notifications (issue 8)
     "perfplat.collectors",
     "perfplat.notifications",
+    # the journey beacon (issue 17)
+    "perfplat.beacon",
+    # feedback from the public: the phase banner and "Is this dashboard useful?" (issue 16)
+    "perfplat.feedback",
 ]
 
 MIDDLEWARE = [
+    # First: answers /beacon/... itself, so no cookie is read or set for those requests and
+    # counting an event costs as little as possible (perfplat.beacon.middleware).
+    "perfplat.beacon.middleware.BeaconMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "perfplat.errors.JsonErrorMiddleware",
@@ -72,8 +83,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "perfplat.accounts.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every answer (django-csp): see CONTENT_SECURITY_POLICY.
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -184,27 +199,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/manage/sign-in"
+# Two-factor sign-in (accounts.two_factor): platform and organisation admins must use it.
+PERFPLAT_TWO_FACTOR_REQUIRED = env_bool("PERFPLAT_TWO_FACTOR_REQUIRED", True)
+# The name authenticator apps show beside the codes.
+OTP_TOTP_ISSUER = "Performance Platform"
 LOGIN_REDIRECT_URL = "/manage/"
 
-# Sign-in throttling: after AXES_FAILURE_LIMIT failures for one email address the account is
-# locked for AXES_COOLOFF_MINUTES.
+# Sign-in throttling: after AXES_FAILURE_LIMIT failures for one email address from one IP
+# address, that account is locked from that address for AXES_COOLOFF_MINUTES.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# Locking per account, not per IP address, is deliberate: many civil servants sign in from one
-# office address, and locking an address would lock out a whole department at once.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Account and address together: locking an account everywhere would let anyone lock anyone
+# out for ever by guessing wrong from anywhere, and locking an address would lock out a whole
+# office (many civil servants sign in from one).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # A locked-out sign-in answers the GOV.UK sign-in page with the lockout message, status 429.
 AXES_LOCKOUT_CALLABLE = "perfplat.manage.views.auth.locked_out"
 
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG or "EMAIL_HOST" not in os.environ
-    else "django.core.mail.backends.smtp.EmailBackend",
+# The console backend prints whole emails, password links included, so it is only the
+# default in development (DEBUG; `make run` chooses it for the demo); elsewhere an email
+# without a server to send it is logged without its body (notifications.backends).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if "EMAIL_HOST" in os.environ
+    else "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "perfplat.notifications.backends.UnsentEmailBackend"
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -214,15 +237,54 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "perfplat <noreply@perfplat.invalid>")
 
 SESSION_COOKIE_HTTPONLY = True
-# Secure cookies whenever the site is served over HTTPS (set PERFPLAT_HTTPS=true behind TLS).
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("PERFPLAT_HTTPS", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def https_settings(environ) -> dict:
+    """PERFPLAT_HTTPS=true (the site is served over HTTPS): cookies are sent only over HTTPS
+    and browsers are told to use HTTPS for PERFPLAT_HSTS_SECONDS (a year by default; 0 turns
+    HSTS off). PERFPLAT_PROXY_SSL_HEADER names the header a TLS-terminating proxy sets to
+    "https" (such as X-Forwarded-Proto): only then is that header believed, since any client
+    can send it; without a proxy nothing is needed."""
+    https = environ.get("PERFPLAT_HTTPS", "").strip().lower() in {"1", "true", "yes", "on"}
+    hsts = environ.get("PERFPLAT_HSTS_SECONDS", "")
+    header = environ.get("PERFPLAT_PROXY_SSL_HEADER", "").strip()
+    return {
+        "SESSION_COOKIE_SECURE": https,
+        "CSRF_COOKIE_SECURE": https,
+        "SECURE_HSTS_SECONDS": (int(hsts) if hsts else 365 * 24 * 3600) if https else 0,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+        "SECURE_PROXY_SSL_HEADER": (
+            ("HTTP_" + header.upper().replace("-", "_"), "https") if header else None
+        ),
+    }
+
+
+globals().update(https_settings(os.environ))
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "perfplat.manage.views.auth.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# No page may be framed (clickjacking), except the embed pages (perfplat.public.embeds), which
+# lift both this header and the policy's frame-ancestors.
 X_FRAME_OPTIONS = "DENY"
+# Scripts, styles, images and fonts come from this site only: no inline script or style, no
+# other origin. SVG charts are inline markup with presentation attributes, which the policy
+# allows; data: images are GOV.UK Frontend's (in its CSS).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # perfplat's own settings
 # Largest request body, after gzip decompression, that the write API accepts.
@@ -240,6 +302,10 @@ PERFPLAT_PUBLIC_CACHE_SECONDS = env_int("PERFPLAT_PUBLIC_CACHE_SECONDS", 24 * 36
 PERFPLAT_MAX_UPLOAD_BYTES = env_int("PERFPLAT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 PERFPLAT_UPLOAD_BACKGROUND_BYTES = env_int("PERFPLAT_UPLOAD_BACKGROUND_BYTES", 1024 * 1024)
 PERFPLAT_UPLOAD_BACKGROUND_ROWS = env_int("PERFPLAT_UPLOAD_BACKGROUND_ROWS", 5000)
+# A workbook (XLSX, XLS, ODS) is read in a child process that may use this much more memory
+# and this many seconds (ingest.spreadsheet_limits); past either, the file is refused.
+PERFPLAT_SPREADSHEET_MEMORY_BYTES = env_int("PERFPLAT_SPREADSHEET_MEMORY_BYTES", 2 * 1024**3)
+PERFPLAT_SPREADSHEET_SECONDS = env_int("PERFPLAT_SPREADSHEET_SECONDS", 60)
 
 # Collectors (perfplat.collectors): each pull gives up after this many seconds, and stops
 # reading a response at this many bytes. Addresses on private networks and this machine are
@@ -252,6 +318,9 @@ PERFPLAT_COLLECTORS_ALLOW_PRIVATE = env_bool("PERFPLAT_COLLECTORS_ALLOW_PRIVATE"
 PERFPLAT_RETRY_BASE_SECONDS = env_int("PERFPLAT_RETRY_BASE_SECONDS", 30)
 PERFPLAT_RETRY_MAX_SECONDS = env_int("PERFPLAT_RETRY_MAX_SECONDS", 15 * 60)
 PERFPLAT_FRESHNESS_CHECK_SECONDS = env_int("PERFPLAT_FRESHNESS_CHECK_SECONDS", 60)
+# A task still running on a worker that has not beaten for this long was abandoned (the worker
+# was killed): it is marked failed and its work recovers (collectors.scheduler).
+PERFPLAT_WORKER_TIMEOUT_SECONDS = env_int("PERFPLAT_WORKER_TIMEOUT_SECONDS", 60)
 # Where people reach the platform: the links in notification emails start with it.
 PERFPLAT_BASE_URL = os.environ.get("PERFPLAT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # GOV.UK Notify, for EMAIL_BACKEND=perfplat.notifications.backends.NotifyEmailBackend: an API
@@ -259,6 +328,13 @@ PERFPLAT_BASE_URL = os.environ.get("PERFPLAT_BASE_URL", "http://127.0.0.1:8000")
 NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
 NOTIFY_TEMPLATE_ID = os.environ.get("NOTIFY_TEMPLATE_ID", "")
 NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+
+# The journey beacon (perfplat.beacon.counting): each process stores its counts this often (and
+# when it stops), writes them into the services' completion data sets at most this often, and
+# reads the services' beacon settings (steps, origins) again at most this often.
+PERFPLAT_BEACON_FLUSH_SECONDS = float(os.environ.get("PERFPLAT_BEACON_FLUSH_SECONDS", "1"))
+PERFPLAT_BEACON_DATA_SET_SECONDS = float(os.environ.get("PERFPLAT_BEACON_DATA_SET_SECONDS", "60"))
+PERFPLAT_BEACON_CONFIG_SECONDS = float(os.environ.get("PERFPLAT_BEACON_CONFIG_SECONDS", "5"))
 
 LOGGING = {
     "version": 1,

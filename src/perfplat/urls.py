@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from perfplat.api import api
 from perfplat.datasets import views as data
+from perfplat.feedback import views as feedback
 from perfplat.frontend import views as frontend
 
 urlpatterns = [
@@ -18,11 +19,17 @@ urlpatterns = [
     # Collectors (perfplat.collectors) and the emails sent (perfplat.notifications).
     path("manage/data-sets/<int:data_set_id>/collectors/", include("perfplat.collectors.urls")),
     path("manage/notifications", include("perfplat.notifications.urls")),
+    path("manage/feedback", feedback.feedback_list, name="manage-feedback"),
+    # Feedback from the public (perfplat.feedback): /feedback, /feedback/sent.
+    path("", include("perfplat.feedback.urls")),
     # The dashboard editor, publishing, assessments and readiness (perfplat.publishing).
     path("manage/", include("perfplat.publishing.urls")),
     # The metric catalogue and the support check (perfplat.metrics).
     path("manage/", include("perfplat.metrics.urls")),
     path("manage/", include("perfplat.manage.urls")),
+    # The journey beacon's management page and privacy page (perfplat.beacon); its events
+    # are answered by perfplat.beacon.middleware before any URL is resolved.
+    path("", include("perfplat.beacon.urls")),
     path("data/<str:data_group>/<str:data_type>", data.data_set_view, name="data-set"),
     path(
         "data/<str:data_group>/<str:data_type>/<path:record_id>",

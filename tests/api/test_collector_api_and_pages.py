@@ -102,12 +102,12 @@ def test_bad_data_is_reported_row_by_row_through_the_api(editor, typed, source):
             "row": 2,
             "column": "Transactions",
             "value": "x",
-            "problem": "field 'count' must be a whole number, not 'x'",
+            "problem": "'x' is not a whole number",
         }
     ]
     assert run["error"] == (
-        "The data has problems, so nothing was written: row 2, Transactions: field 'count' "
-        "must be a whole number, not 'x'"
+        "The data has problems, so nothing was written: row 2, column 'Transactions': 'x' is "
+        "not a whole number"
     )
 
 
@@ -248,7 +248,7 @@ def test_a_failed_run_shows_its_error_and_its_rows(editor, typed, source):
     response = editor.post(f"/manage/data-sets/{typed.pk}/collectors/{collector.pk}/run")
     page = editor.get(response["Location"]).content.decode()
     assert "The run failed: nothing was written" in page
-    assert "field &#x27;count&#x27; must be a whole number, not &#x27;x&#x27;" in page
+    assert "&#x27;x&#x27; is not a whole number" in page
     assert "Problems in the data" in page
 
 

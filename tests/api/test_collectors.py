@@ -164,8 +164,8 @@ def test_bad_rows_are_each_named_and_nothing_is_written(typed, source):
     run = services.run_now(None, collector_for(typed, source.answer(body=body)))
     assert run.outcome == "failed"
     assert run.error == (
-        "The data has problems, so nothing was written: row 3, Week starting: '31/02/2024' is "
-        "not a real date (dates are day/month/year) (and 2 more problems)"
+        "The data has problems, so nothing was written: row 3, column 'Week starting': "
+        "'31/02/2024' is not a real date (dates are day/month/year) (and 2 more problems)"
     )
     assert run.errors == [
         {
@@ -184,7 +184,7 @@ def test_bad_rows_are_each_named_and_nothing_is_written(typed, source):
             "row": 4,
             "column": "Transactions",
             "value": "lots",
-            "problem": "field 'count' must be a whole number, not 'lots'",
+            "problem": "'lots' is not a whole number",
         },
     ]
     assert run.error_count == 3
@@ -449,6 +449,36 @@ def test_public_addresses_are_told_apart_from_private_ones():
     assert [is_public(a) for a in (unspecified, "224.0.0.1", "ff02::1")] == [False] * 3
 
 
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        # NAT64 (64:ff9b::/96): the IPv4 address in its last 32 bits.
+        ("64:ff9b::a00:1", False),
+        ("64:ff9b::7f00:1", False),
+        ("64:ff9b::a9fe:a9fe", False),
+        ("64:ff9b::808:808", True),
+        # the local-use NAT64 prefix (RFC 8215): never public.
+        ("64:ff9b:1::808:808", False),
+        # 6to4 (2002::/16): the IPv4 address in bits 16-47.
+        ("2002:a00:1::1", False),
+        ("2002:c0a8:101::", False),
+        ("2002:7f00:1::", False),
+        ("2002:808:808::1", True),
+        # IPv4-compatible (::a.b.c.d) and IPv4-mapped (::ffff:a.b.c.d).
+        ("::10.0.0.1", False),
+        ("::127.0.0.1", False),
+        ("::169.254.169.254", False),
+        ("::8.8.8.8", True),
+        ("::ffff:10.0.0.1", False),
+        ("::ffff:8.8.8.8", True),
+    ],
+)
+def test_ipv6_transition_addresses_are_as_public_as_the_ipv4_address_they_reach(address, public):
+    from perfplat.collectors.fetching import is_public
+
+    assert is_public(address) is public
+
+
 # dry runs
 
 
@@ -590,5 +620,6 @@ def test_a_data_set_without_a_service_can_be_collected_into(source, db):
     )
     body = b"Date,Channel,Count\r\n2024-01-01,web,3\r\n"
     run = services.run_now(None, collector_for(data_set, source.answer(body=body), mapping={}))
-    # As for a spreadsheet upload: a new free-form data set keeps a CSV's cells as text.
-    assert (run.outcome, stored(data_set)) == ("succeeded", [{"channel": "web", "count": "3"}])
+    # As for a spreadsheet upload: a new free-form data set's fields are proposed from the
+    # response, and its cells read by the proposed types.
+    assert (run.outcome, stored(data_set)) == ("succeeded", [{"channel": "web", "count": 3}])

@@ -83,6 +83,8 @@ PAGES = [
     "/manage/data-sets/{data_set}/edit",
     "/manage/data-sets/{data_set}/rotate-token",
     "/manage/data-sets/{data_set}/empty",
+    "/manage/data-sets/{data_set}/fields",
+    "/manage/data-sets/{data_set}/fields/convert",
     "/manage/users",
     "/manage/users/new",
     "/manage/users/{agency_editor}/edit",
@@ -267,6 +269,20 @@ def test_a_locked_account_does_not_lock_another(client, world):
     assert signed_in_user(client) == str(world.org_admin.pk)
 
 
+def test_failures_from_one_address_do_not_lock_the_account_from_another(client, world):
+    # Otherwise anyone could keep anyone locked out for ever by guessing wrong.
+    wrong = {"username": "dft-editor@example.gov.uk", "password": "wrong"}
+    right = {"username": "dft-editor@example.gov.uk", "password": PASSWORD}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/manage/sign-in", wrong, REMOTE_ADDR="203.0.113.9")
+    assert client.post("/manage/sign-in", right, REMOTE_ADDR="203.0.113.9").status_code == 429
+
+    response = client.post("/manage/sign-in", right, REMOTE_ADDR="198.51.100.7")
+
+    assert response.status_code == 302
+    assert signed_in_user(client) == str(world.editor.pk)
+
+
 def test_choosing_a_new_password_ends_a_lockout(client, world, mailoutbox):
     wrong = {"username": "dft-editor@example.gov.uk", "password": "wrong"}
     for _ in range(settings.AXES_FAILURE_LIMIT):
@@ -338,6 +354,28 @@ def test_changing_your_password(world):
     assert world.editor.check_password("another-long-password-7")
     # Still signed in: Django keeps the session of the person who changed it.
     assert signed_in_user(client) == str(world.editor.pk)
+
+
+def test_five_wrong_current_passwords_stop_password_changes_for_a_while(world):
+    editor = as_user(world.editor)
+    wrong = {
+        "old_password": "not-my-password",
+        "new_password1": "a-brand-new-password-3",
+        "new_password2": "a-brand-new-password-3",
+    }
+    for _ in range(5):
+        assert field_error(editor.post("/manage/password", wrong), "old_password") == (
+            "Your current password is not correct"
+        )
+
+    right = {**wrong, "old_password": PASSWORD}
+    response = editor.post("/manage/password", right)
+
+    assert field_error(response, "old_password") == (
+        "Too many wrong current passwords. Try again in 15 minutes."
+    )
+    world.editor.refresh_from_db()
+    assert world.editor.check_password(PASSWORD)
 
 
 @pytest.mark.parametrize(
@@ -413,6 +451,41 @@ def test_a_reset_needs_an_email_address(client, db, mailoutbox):
         "Enter an email address in the correct format, like name@example.gov.uk"
     )
     assert mailoutbox == []
+
+
+def test_at_most_three_reset_emails_an_hour_go_to_one_address(client, world, mailoutbox):
+    for _ in range(3):
+        sent = client.post("/manage/password-reset", {"email": "dft-editor@example.gov.uk"})
+        assert sent["Location"] == "/manage/password-reset/sent"
+
+    response = client.post("/manage/password-reset", {"email": "DFT-editor@example.gov.uk"})
+
+    assert response.status_code == 429
+    assert summary_errors(response) == ["Too many password reset requests. Try again in an hour."]
+    assert len(mailoutbox) == 3
+    # Another address is not held up.
+    other = client.post("/manage/password-reset", {"email": "dft-admin@example.gov.uk"})
+    assert other["Location"] == "/manage/password-reset/sent"
+
+
+def test_at_most_twenty_reset_requests_an_hour_come_from_one_ip_address(client, db, mailoutbox):
+    for number in range(20):
+        client.post("/manage/password-reset", {"email": f"nobody{number}@example.gov.uk"})
+
+    response = client.post("/manage/password-reset", {"email": "nobody@example.gov.uk"})
+
+    assert response.status_code == 429
+
+
+def test_a_failing_mail_server_does_not_fail_the_reset_page(client, world, settings, caplog):
+    settings.EMAIL_BACKEND = "perfplat.notifications.backends.UnsentEmailBackend"
+
+    response = client.post("/manage/password-reset", {"email": "dft-editor@example.gov.uk"})
+
+    assert response["Location"] == "/manage/password-reset/sent"
+    # The log says an email was not sent, and never holds the link.
+    assert "not sent" in caplog.text
+    assert "/manage/reset/" not in caplog.text
 
 
 def test_a_used_or_wrong_reset_link_says_it_does_not_work(client, world):

@@ -9,12 +9,16 @@ from perfplat.registry.models import Organisation, PhaseChange, Service
 
 # authentication
 
+NOT_AUTHENTICATED = "Sign in, or send a personal API token as Authorization: Bearer <token>"
+CSRF_FAILED = (
+    "CSRF check failed: a request signed in with a session cookie must send the CSRF token "
+    "(the X-CSRFToken header); programs should send a personal API token instead"
+)
+
 
 def test_without_credentials_the_api_answers_401_with_a_json_error(client, world):
     response = call(client, "GET", "/api/services")
-    assert_error(
-        response, 401, "Sign in, or send a personal API token as Authorization: Bearer <token>"
-    )
+    assert_error(response, 401, NOT_AUTHENTICATED)
     assert response["WWW-Authenticate"] == "Bearer"
 
 
@@ -44,14 +48,76 @@ def test_a_session_authenticates_reads(client, world):
     assert body(call(client, "GET", "/api/me"))["email"] == "dft-editor@example.gov.uk"
 
 
-def test_a_session_needs_the_csrf_token_to_change_anything(world):
+def strict_client():
+    """A test client that checks CSRF as a browser's requests are checked."""
     from django.test import Client
 
-    client = Client(enforce_csrf_checks=True)
+    return Client(enforce_csrf_checks=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/services"),
+        ("PATCH", "/api/services/road-tax"),
+        ("PUT", "/api/services/road-tax/dashboard/draft"),
+        ("DELETE", "/api/metrics/1"),
+        ("GET", "/api/services/road-tax"),
+    ],
+)
+def test_a_request_without_credentials_is_401_not_a_csrf_failure(world, method, path):
+    response = call(strict_client(), method, path, payload={"name": "X"})
+    assert_error(response, 401, NOT_AUTHENTICATED)
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_change_with_a_bad_bearer_token_is_401(world):
+    response = call(
+        strict_client(), "POST", "/api/services", "pp_not-a-token", {"slug": "x", "name": "X"}
+    )
+    assert_error(response, 401, NOT_AUTHENTICATED)
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert not Service.objects.filter(slug="x").exists()
+
+
+def test_a_change_with_a_good_bearer_token_needs_no_csrf_token(world):
+    token = world.token(world.org_admin)
+    response = call(strict_client(), "PATCH", "/api/services/road-tax", token, {"name": "Y"})
+    assert response.status_code == 200, response.content
+    assert Service.objects.get(slug="road-tax").name == "Y"
+
+
+def test_a_session_needs_the_csrf_token_to_change_anything(world):
+    client = strict_client()
     client.force_login(world.org_admin)
     response = call(client, "PATCH", "/api/services/road-tax", payload={"name": "X"})
-    assert response.status_code in (401, 403)
+    assert_error(response, 403, CSRF_FAILED)
     assert Service.objects.get(slug="road-tax").name == "Tax your vehicle"
+
+
+def test_a_session_with_the_csrf_token_changes_things(world):
+    client = strict_client()
+    client.force_login(world.org_admin)
+    client.get("/manage/")  # a page with a form sets the CSRF cookie
+    csrf = client.cookies["csrftoken"].value
+    response = call(
+        client, "PATCH", "/api/services/road-tax", payload={"name": "X"}, HTTP_X_CSRFTOKEN=csrf
+    )
+    assert response.status_code == 200, response.content
+    assert Service.objects.get(slug="road-tax").name == "X"
+
+
+def test_a_session_reads_without_the_csrf_token(world):
+    client = strict_client()
+    client.force_login(world.editor)
+    assert body(call(client, "GET", "/api/me"))["email"] == "dft-editor@example.gov.uk"
+
+
+def test_a_stale_session_cookie_is_401(world):
+    client = strict_client()
+    client.cookies["sessionid"] = "no-such-session"
+    response = call(client, "POST", "/api/services", payload={"slug": "x", "name": "X"})
+    assert_error(response, 401, NOT_AUTHENTICATED)
 
 
 def test_a_revoked_personal_token_stops_working(client, world):

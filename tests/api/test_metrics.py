@@ -4,13 +4,18 @@ from datetime import timedelta
 
 import pytest
 
-from helpers import body, call
+from helpers import assert_error, body, call
 from perfplat.audit.models import AuditEntry
 from perfplat.datasets.models import WriteBatch
-from perfplat.datasets.services import DataSetSettings, create_data_set, source_of
+from perfplat.datasets.services import (
+    DataSetSettings,
+    create_data_set,
+    source_of,
+    update_data_set,
+)
 from perfplat.datasets.writes import WriteSource, write_records
 from perfplat.metrics.models import Metric
-from perfplat.metrics.services import PlannedMetric, check_support
+from perfplat.metrics.services import PlannedMetric, check_support, record_support, update_metric
 
 T = "2024-01-01T00:00:00Z"
 
@@ -132,6 +137,202 @@ def test_the_support_check_endpoint_writes_nothing(client, world):
     ]
     after = (Metric.objects.count(), WriteBatch.objects.count(), AuditEntry.objects.count())
     assert before == after
+
+
+def support_check(client, token, payload):
+    return call(client, "POST", "/api/services/road-tax/support-check", token, payload)
+
+
+def test_the_support_check_records_planned_metrics_in_the_catalogue(client, world):
+    token = world.token(world.editor)
+    response = support_check(
+        client,
+        token,
+        {
+            "record": True,
+            "metrics": [
+                {"name": "Take-up", "data_set_type": "transactions-by-channel"},
+                {"name": "Weather", "data_set_type": "weather"},
+            ],
+        },
+    )
+    assert response.status_code == 200, response.content
+    saved = {m.slug: m for m in Metric.objects.filter(service=world.service)}
+    assert body(response) == [
+        {"name": "Take-up", "supported": True, "problems": [], "metric": saved["take-up"].pk},
+        {
+            "name": "Weather",
+            "supported": False,
+            "problems": [
+                "unknown data set type 'weather': use one of transactions-by-channel, cost, "
+                "user-satisfaction, completion, or none for free-form data"
+            ],
+            "metric": saved["weather"].pk,
+        },
+    ]
+    assert [(m.support, m.planned_type) for m in saved.values()] == [
+        ("supported", "transactions-by-channel"),
+        ("unsupported", "weather"),
+    ]
+
+
+def test_the_support_check_records_a_sample_files_problems(client, world):
+    response = support_check(
+        client,
+        world.token(world.editor),
+        {
+            "record": True,
+            "metrics": [
+                {
+                    "name": "Completion",
+                    "data_set_type": "completion",
+                    "sample_records": [
+                        {"_timestamp": T, "period": "week", "started": 1, "completed": 2}
+                    ],
+                }
+            ],
+        },
+    )
+    problems = ["sample data would be rejected: record 0: completed cannot be more than started"]
+    assert [(v["supported"], v["problems"]) for v in body(response)] == [(False, problems)]
+    assert Metric.objects.get(slug="completion").support_problems == problems
+
+
+def test_the_support_check_checks_the_catalogue_again_and_keeps_the_verdicts(client, world):
+    metric = Metric.objects.create(
+        service=world.service, slug="visits", name="Visits", query="period=fortnight"
+    )
+    response = support_check(client, world.token(world.editor), {"record": True})
+    assert body(response) == [
+        {
+            "name": "Visits",
+            "supported": False,
+            "problems": [
+                "the query cannot run: period must be one of hour, day, week, month, quarter, "
+                "year, not 'fortnight'"
+            ],
+            "metric": metric.pk,
+        }
+    ]
+    metric.refresh_from_db()
+    assert (metric.support, metric.support_checked_at is not None) == ("unsupported", True)
+
+
+def test_a_dry_run_needs_planned_metrics(client, world):
+    response = support_check(client, world.token(world.editor), {})
+    assert_error(
+        response,
+        400,
+        "Give the planned metrics to check, or record: true to check the catalogue again and "
+        "keep the verdicts",
+    )
+
+
+def test_recording_a_verdict_needs_the_right_to_edit_the_service(client, world):
+    # Another department's editor may not even see road-tax.
+    response = support_check(
+        client, world.token(world.other_editor), {"record": True, "metrics": [{"name": "X"}]}
+    )
+    assert response.status_code in (403, 404)
+    assert not Metric.objects.filter(service=world.service).exists()
+
+
+# verdicts follow changes
+
+
+@pytest.fixture
+def checked(world):
+    """A supported KPI metric reading road-tax's (empty) cost data set."""
+    cost, _ = create_data_set(
+        None, "cost", service=world.service, settings=DataSetSettings(standard_type="cost")
+    )
+    metric = Metric.objects.create(
+        service=world.service,
+        slug="cost-per-transaction",
+        name="Cost per transaction",
+        kpi="cost-per-transaction",
+        data_set=cost,
+        planned_type="cost",
+        query="period=month&collect=amount:sum",
+    )
+    assert record_support(None, metric).supported
+    return metric
+
+
+def kept(metric) -> tuple:
+    metric.refresh_from_db()
+    return metric.support, metric.support_problems
+
+
+def test_an_edit_that_makes_a_metric_unsupportable_flips_its_verdict(client, world, checked):
+    response = call(
+        client,
+        "PATCH",
+        f"/api/metrics/{checked.pk}",
+        world.token(world.editor),
+        {"query": "period=month&collect=channel:sum"},
+    )
+    unsupported = ["the query adds up 'channel', which is not a number field"]
+    assert (body(response)["support"], body(response)["support_problems"]) == (
+        "unsupported",
+        unsupported,
+    )
+    assert kept(checked) == ("unsupported", unsupported)
+    update_metric(None, checked, query="period=month&collect=amount:sum")
+    assert kept(checked) == ("supported", [])
+
+
+def test_an_edit_on_the_page_flips_the_verdict_too(client, world, checked):
+    client.force_login(world.editor)
+    form = {
+        "slug": checked.slug,
+        "name": checked.name,
+        "period": "month",
+        "kpi": "cost-per-transaction",
+        "data_set": str(checked.data_set_id),
+        "planned_type": "cost",
+        "query": "period=month&collect=channel:sum",
+    }
+    response = client.post(f"/manage/metrics/{checked.pk}/edit", form)
+    assert response.status_code == 302, response.content
+    assert kept(checked) == (
+        "unsupported",
+        ["the query adds up 'channel', which is not a number field"],
+    )
+
+
+def test_reading_a_free_form_data_set_makes_a_kpi_unsupportable(world, checked):
+    update_metric(None, checked, data_set=world.data_set)
+    assert kept(checked) == (
+        "unsupported",
+        [
+            "it was planned with cost data, but reads road-tax/transactions, a free-form data set",
+            "the KPI cost-per-transaction is computed from data sets of the standard type cost "
+            "or transactions-by-channel; road-tax/transactions has no standard type, so the "
+            "KPIs do not read it",
+        ],
+    )
+
+
+def test_a_change_to_the_data_set_flips_the_verdicts_of_its_metrics(world, checked):
+    # The type of an empty data set may change (datasets.services.update_data_set).
+    update_data_set(world.editor, checked.data_set, standard_type="completion")
+    assert kept(checked) == (
+        "unsupported",
+        [
+            "the KPI cost-per-transaction is computed from cost and transactions-by-channel "
+            "data, not completion",
+            "the query adds up 'amount', which is not a number field",
+            "it was planned with cost data, but reads road-tax/cost, a data set of the type "
+            "completion",
+        ],
+    )
+
+
+def test_a_metric_never_checked_stays_unchecked_after_an_edit(world):
+    metric = Metric.objects.create(service=world.service, slug="visits", name="Visits")
+    update_metric(None, metric, query="period=month&collect=channel:sum")
+    assert kept(metric) == ("", [])
 
 
 # the catalogue

@@ -26,7 +26,7 @@ from perfplat.datasets.writes import WriteSource, write_records
 from perfplat.kpis import services as kpi_services
 from perfplat.public import caching
 from perfplat.registry.services import create_service, update_service
-from public_fixtures import NOW, build_public_world, channels, data_set, day, week
+from public_fixtures import NOW, build_public_world, channels, correct_renew, data_set, day, week
 
 HTML = "text/html,application/xhtml+xml"
 
@@ -352,7 +352,9 @@ def test_dashboard_shows_the_published_modules_in_order_with_charts_tables_and_d
     html = page(client, "/services/renew")
 
     headings = re.findall(
-        r'<h2 class="govuk-heading-m" id="module-(\d+)-heading">([^<]*)</h2>', html
+        r'<h2 class="govuk-heading-m" id="module-(\d+)-heading">'
+        r'<span class="govuk-caption-m app-module__number">Module \d+</span>([^<]*)</h2>',
+        html,
     )
     assert headings == [
         ("2", "Transactions per week"),
@@ -368,7 +370,9 @@ def test_dashboard_shows_the_published_modules_in_order_with_charts_tables_and_d
         assert f'aria-labelledby="module-{number}-chart-title module-{number}-chart-desc"' in html
         assert f'href="/services/renew/modules/{number}.csv"' in html
         assert f'href="/services/renew/modules/{number}.json"' in html
-    assert html.count('<details class="govuk-details">') == 5
+    assert html.count("Show the data as a table") == 5
+    # The KPI tiles and each module offer their embed code.
+    assert html.count("Embed this") == 8
     # The table module is a table without a chart.
     assert 'aria-labelledby="module-4-chart-title' not in html
     assert "Started 600" in text_of(html)  # the funnel's table: 100 + 500 journeys started
@@ -464,7 +468,8 @@ def test_module_twins_hold_the_rows_of_the_chart_table(client, world):
 
 def test_each_module_download_address_is_stable_and_others_are_404(client, world):
     data(client, "/services/renew/modules/2.json")
-    data(client, "/services/renew/modules/1.json", status=404)  # the KPI tiles: the page's twin
+    # Module 1 is the KPI tiles: their figures.
+    assert body(data(client, "/services/renew/modules/1.json"))["kind"] == "kpis"
     data(client, "/services/renew/modules/8.csv", status=404)  # text
     data(client, "/services/renew/modules/99.csv", status=404)
     data(client, "/services/secret/modules/2.csv", status=404)
@@ -506,6 +511,12 @@ def test_unpublishing_takes_the_dashboard_down(client, world):
 
     page(client, "/services/book", status=404)
     assert "book" not in [r["slug"] for r in csv_rows(data(client, "/services.csv"))]
+
+
+def test_csv_twins_neutralise_text_a_spreadsheet_would_run(client, world):
+    update_service(None, world.renew, name='=HYPERLINK("http://evil","Renew")')
+    listed = {row["slug"]: row for row in csv_rows(data(client, "/services.csv"))}
+    assert listed["renew"]["name"] == '\'=HYPERLINK("http://evil","Renew")'
 
 
 def test_user_text_is_escaped_everywhere(client, world):
@@ -770,6 +781,8 @@ def test_every_public_page_is_open_to_everyone_and_answers_only_get(
     assert pattern.callback.permission_rule == "public"
     assert pattern in get_resolver().url_patterns[0].url_patterns
     url = "/" + str(pattern.pattern)
+    if "<int:correction_id>" in url:
+        url = url.replace("<int:correction_id>", str(correct_renew(world).pk))
     for name, value in (
         ("<slug:service>", "renew"),
         ("<slug:organisation>", "transport"),

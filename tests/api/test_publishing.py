@@ -270,6 +270,19 @@ def test_an_editor_cannot_record_an_assessment(editor):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "0002-02-28", "0003-12-31"])
+def test_an_assessment_in_the_first_years_of_the_calendar_is_refused(admin, day):
+    response = admin(
+        "POST",
+        "/api/services/road-tax/assessments",
+        {"phase": "beta", "assessed_on": day, "outcome": "met"},
+    )
+    assert (response.status_code, body(response)["message"]) == (
+        400,
+        "The assessment date must be 1 January 2000 or later",
+    )
+
+
 def test_a_future_assessment_is_refused(admin):
     response = admin(
         "POST",
@@ -282,9 +295,61 @@ def test_a_future_assessment_is_refused(admin):
     )
 
 
+def test_the_evolution_note_for_the_coming_assessment(admin, editor, world):
+    empty = body(editor("GET", "/api/services/road-tax/evolution"))
+    assert empty == {
+        "service": "road-tax",
+        "evolution": "",
+        "since": None,
+        "writable": True,
+        "refusal": None,
+        "updated_at": None,
+        "updated_by": None,
+    }
+    admin(
+        "POST",
+        "/api/services/road-tax/assessments",
+        {"phase": "beta", "assessed_on": "2024-06-03", "outcome": "met"},
+    )
+    written = body(editor("PUT", "/api/services/road-tax/evolution", {"evolution": "Faster"}))
+    assert (written["evolution"], written["since"], written["updated_by"]) == (
+        "Faster",
+        "the beta assessment of 3 June 2024",
+        "dft-editor@example.gov.uk",
+    )
+    assert body(editor("GET", "/api/services/road-tax/evolution"))["evolution"] == "Faster"
+    taken = body(
+        admin(
+            "POST",
+            "/api/services/road-tax/assessments",
+            {"phase": "live", "assessed_on": "2025-02-03", "outcome": "met"},
+        )
+    )
+    assert taken["evolution"] == "Faster"
+    assert body(editor("GET", "/api/services/road-tax/evolution"))["evolution"] == ""
+
+
+def test_the_evolution_note_is_refused_before_the_first_assessment(editor, world):
+    from perfplat.registry.services import update_service
+
+    update_service(None, world.service, phase="alpha")
+    refusal = (
+        "The alpha assessment is the service's first: there is no earlier assessment to say how "
+        "it has evolved since"
+    )
+    note = body(editor("GET", "/api/services/road-tax/evolution"))
+    assert (note["writable"], note["refusal"]) == (False, refusal)
+    response = editor("PUT", "/api/services/road-tax/evolution", {"evolution": "Too early"})
+    assert (response.status_code, body(response)) == (
+        400,
+        {"status": "error", "message": refusal},
+    )
+
+
 def test_the_readiness_report(editor, world):
     report = body(editor("GET", "/api/services/road-tax/readiness"))
-    assert (report["service"]["phase"], report["ready"], report["required"]) == ("live", False, 12)
+    assert (report["service"]["phase"], report["ready"], report["required"]) == ("live", False, 11)
+    assert (report["status"], report["met"], report["not_applicable"]) == ("not ready", 1, 1)
     assert report["items"][0]["status"] == "met"
     assert report["items"][0]["evidence"][0]["href"] == "/manage/services/road-tax"
     overview = body(editor("GET", "/api/organisations/transport/readiness"))

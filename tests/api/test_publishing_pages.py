@@ -479,6 +479,46 @@ def test_an_editor_writes_how_the_service_evolved(editor, admin, world):
     assert taken.evolution == "Online first"
 
 
+def test_an_editor_writes_the_note_for_the_coming_assessment(editor, world):
+    from perfplat.publishing.assessments import record_assessment
+
+    record_assessment(None, world.service, phase="beta", assessed_on="2024-06-03", outcome="met")
+    listing = page(editor.get("/manage/services/road-tax/assessments"))
+    assert (
+        "How the service has evolved since the beta assessment of 3 June 2024: not written yet."
+        in _text(listing)
+    )
+    assert 'href="/manage/services/road-tax/evolution"' in listing
+    form = page(editor.get("/manage/services/road-tax/evolution"))
+    assert "say how the service has changed since the beta assessment of 3 June 2024" in form
+    response = editor.post("/manage/services/road-tax/evolution", {"evolution": "Online first"})
+    assert follow_banner(editor, response) == (
+        "How the service has evolved is saved for the coming assessment"
+    )
+    listing = _text(page(editor.get("/manage/services/road-tax/assessments")))
+    assert "since the beta assessment of 3 June 2024: written by dft-editor@example.gov.uk" in (
+        listing
+    )
+    assert "Online first" in listing
+
+
+def test_a_service_before_its_first_assessment_is_told_why_it_writes_no_note(editor, world):
+    from perfplat.registry.services import update_service
+
+    update_service(None, world.service, phase="alpha")
+    html = page(editor.get("/manage/services/road-tax/evolution"))
+    assert (
+        "The alpha assessment is the service's first: there is no earlier assessment to say "
+        "how it has evolved since." in _text(html)
+    )
+    assert "<textarea" not in html
+    response = editor.post("/manage/services/road-tax/evolution", {"evolution": "Too early"})
+    assert summary_errors(response) == [
+        "The alpha assessment is the service's first: there is no earlier assessment to say "
+        "how it has evolved since"
+    ]
+
+
 # readiness
 
 
@@ -486,9 +526,10 @@ def test_the_readiness_report_page_and_its_printable_twin(editor, world):
     response = editor.get("/manage/services/road-tax/readiness")
     text = page(response)
     assert "Service Standard readiness" in text
-    assert "2 of the 12 things the standard asks at this phase" in text
-    assert text.count('govuk-tag--green">Met</strong>') == 2
+    assert "1 of the 11 things the standard asks at this phase (1 more does not apply)" in text
+    assert text.count('govuk-tag--green">Met</strong>') == 1
     assert text.count("Not met</strong>") == 10
+    assert text.count('govuk-tag--grey">Not applicable</strong>') == 1
     printable = page(editor.get("/manage/services/road-tax/readiness/print"))
     assert "Check the metrics" not in printable
     assert "app-print-links" in printable and "publishing/publishing.css" in printable

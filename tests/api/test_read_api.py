@@ -3,13 +3,15 @@
 Records are written through the write API with the data set's token, as a client would.
 """
 
+import csv
+import io
 import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from helpers import body
+from helpers import body, content
 from perfplat.datasets.models import DataSet
 from perfplat.datasets.services import rotate_token
 
@@ -357,7 +359,7 @@ def test_csv_read_has_a_header_row_and_a_row_per_group(api, write):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'inline; filename="test-service-events.csv"'
-    assert response.content.decode() == (
+    assert content(response).decode() == (
         "channel,_count,tag,tag:set,ok:count\r\n"
         "phone,1,[],[],0\r\n"
         'web,2,"[""a"",""b""]","[""a"",""b""]",2\r\n'
@@ -370,18 +372,19 @@ def test_csv_raw_read_has_a_column_per_field_and_empty_cells_for_missing_values(
         {"_id": "r2", "_timestamp": "2024-01-02T10:00:00Z", "a": None, "c": 1.5},
     )
     records = body(api.get(URL))["data"]
-    lines = api.get(URL, {"format": "csv"}).content.decode().split("\r\n")
+    lines = content(api.get(URL, {"format": "csv"})).decode().split("\r\n")
     starts = "_hour_start_at,_day_start_at,_week_start_at,_month_start_at,_quarter_start_at"
-    assert lines[0] == f"_id,_timestamp,a,b,{starts},_year_start_at,_updated_at,c"
+    # Every field the data set holds, in name order: known before any row is read.
+    assert lines[0] == f"_id,_timestamp,a,b,c,{starts},_year_start_at,_updated_at"
     assert lines[1] == (
-        "r1,2024-01-01T10:00:00+00:00,true,x,2024-01-01T10:00:00+00:00,"
+        "r1,2024-01-01T10:00:00+00:00,true,x,,2024-01-01T10:00:00+00:00,"
         "2024-01-01T00:00:00+00:00,2024-01-01T00:00:00+00:00,2024-01-01T00:00:00+00:00,"
-        f"2024-01-01T00:00:00+00:00,2024-01-01T00:00:00+00:00,{records[0]['_updated_at']},"
+        f"2024-01-01T00:00:00+00:00,2024-01-01T00:00:00+00:00,{records[0]['_updated_at']}"
     )
     assert lines[2] == (
-        "r2,2024-01-02T10:00:00+00:00,,,2024-01-02T10:00:00+00:00,"
+        "r2,2024-01-02T10:00:00+00:00,,,1.5,2024-01-02T10:00:00+00:00,"
         "2024-01-02T00:00:00+00:00,2024-01-01T00:00:00+00:00,2024-01-01T00:00:00+00:00,"
-        f"2024-01-01T00:00:00+00:00,2024-01-01T00:00:00+00:00,{records[1]['_updated_at']},1.5"
+        f"2024-01-01T00:00:00+00:00,2024-01-01T00:00:00+00:00,{records[1]['_updated_at']}"
     )
     assert lines[3:] == [""]
 
@@ -399,7 +402,7 @@ def test_csv_of_a_period_and_group_query_has_a_row_per_group_and_period(api, wri
         "end_at": "2024-01-03T00:00:00Z",
         "format": "csv",
     }
-    assert api.get(URL, params).content.decode() == (
+    assert content(api.get(URL, params)).decode() == (
         "channel,_start_at,_end_at,_count,n:sum\r\n"
         "phone,2024-01-01T00:00:00+00:00,2024-01-02T00:00:00+00:00,0,\r\n"
         "phone,2024-01-02T00:00:00+00:00,2024-01-03T00:00:00+00:00,1,5\r\n"
@@ -408,8 +411,55 @@ def test_csv_of_a_period_and_group_query_has_a_row_per_group_and_period(api, wri
     )
 
 
-def test_csv_of_an_empty_result_is_an_empty_header_row(api, data_set):
-    assert api.get(URL, {"group_by": "channel", "format": "csv"}).content == b"\r\n"
+def test_csv_neutralises_text_a_spreadsheet_would_run_and_keeps_numbers(api, write):
+    write(
+        {"_id": "1", "name": '=HYPERLINK("http://evil","x")', "n": -2},
+        {"_id": "2", "name": "@SUM(A1)", "n": -1.5},
+        {"_id": "3", "name": "\tplus", "n": 0},
+        {"_id": "4", "name": "-1+1", "n": 3},
+        {"_id": "5", "name": "-7", "n": 1},
+    )
+    raw = list(csv.DictReader(io.StringIO(content(api.get(URL, {"format": "csv"})).decode())))
+    assert [(row["_id"], row["name"], row["n"]) for row in raw] == [
+        ("1", '\'=HYPERLINK("http://evil","x")', "-2"),
+        ("2", "'@SUM(A1)", "-1.5"),
+        ("3", "'\tplus", "0"),
+        ("4", "'-1+1", "3"),
+        ("5", "-7", "1"),
+    ]
+    grouped = content(api.get(URL, {"group_by": "name", "collect": "n:sum", "format": "csv"}))
+    assert grouped.decode() == (
+        "name,_count,n:sum\r\n"
+        "'\tplus,1,0\r\n"
+        "'-1+1,1,3\r\n"
+        "-7,1,1\r\n"
+        '"\'=HYPERLINK(""http://evil"",""x"")",1,-2\r\n'
+        "'@SUM(A1),1,-1.5\r\n"
+    )
+
+
+def test_a_raw_csv_read_is_streamed_in_chunks_of_rows(api, write):
+    write(*({"_id": f"r{i:04}", "n": i} for i in range(1200)))
+    response = api.get(URL, {"format": "csv", "limit": "1200"})
+    assert response.streaming
+    chunks = list(response.streaming_content)
+    # The header and 1,200 records in chunks of 500 rows.
+    assert len(chunks) == 3
+    assert b"".join(chunks).count(b"\r\n") == 1201
+
+
+def test_a_csv_read_answers_304_to_its_etag_until_the_next_write(api, write):
+    write({"_id": "a", "n": 1})
+    first = api.get(URL, {"format": "csv"})
+    etag = first["ETag"]
+    assert api.get(URL, {"format": "csv"}, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    write({"_id": "b", "n": 2})
+    assert api.get(URL, {"format": "csv"}, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_csv_of_an_empty_result_is_its_header_row(api, data_set):
+    response = api.get(URL, {"group_by": "channel", "format": "csv"})
+    assert content(response) == b"channel,_count\r\n"
 
 
 def test_unknown_format_is_refused(refused):
@@ -1254,8 +1304,15 @@ def test_limit_zero_gives_nothing(ranked, read):
     assert read({"limit": "0"}) == []
 
 
-def test_limit_larger_than_any_database_integer_gives_everything(ranked, read):
-    assert len(read({"limit": "9" * 40})) == 6
+def test_limit_larger_than_any_database_integer_gives_every_group(ranked, read):
+    assert len(read({"group_by": "n", "limit": "9" * 40})) == 2
+
+
+def test_a_raw_read_gives_the_first_thousand_records_unless_limit_says_otherwise(api, write):
+    write(*({"_id": f"r{i:04}", "n": i} for i in range(1001)))
+    assert len(body(api.get(URL))["data"]) == 1000
+    assert len(body(api.get(URL, {"limit": "1001"}))["data"]) == 1001
+    assert body(api.get(URL, {"limit": "10000"}))["data"][-1]["_id"] == "r1000"
 
 
 @pytest.mark.parametrize("value", ["-1", "ten", "1.5", "", "²", "٣"])

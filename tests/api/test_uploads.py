@@ -18,6 +18,7 @@ from perfplat.datasets.services import DataSetSettings, create_data_set
 from perfplat.errors import Conflict, InvalidRequest, PayloadTooLarge
 from perfplat.uploads import services
 from perfplat.uploads.models import HeaderMapping, Upload
+from spreadsheet_bombs import area_message, far_cell_xlsx
 from spreadsheets import csv_file, xlsx
 
 AUTO_IDS = ["_timestamp", "period", "channel"]
@@ -41,7 +42,7 @@ BAD_ERRORS = [
         "row": 4,
         "column": "Count",
         "value": "many",
-        "problem": "field 'count' must be a whole number, not 'many'",
+        "problem": "'many' is not a whole number",
     },
 ]
 
@@ -160,9 +161,9 @@ def test_each_kind_of_row_error(typed, world):
         (2, "Week starting", "31/02/2024", not_real),
         (3, "Period", "fortnight", not_a_period),
         (4, "Channel", "", "field 'channel' is required"),
-        (5, "Count", "1.5", "field 'count' must be a whole number, not 1.5"),
+        (5, "Count", "1.5", "'1.5' is not a whole number"),
         (6, "Count", "-4", "field 'count' must be 0 or more, not -4"),
-        (7, "Count", "lots", "field 'count' must be a whole number, not 'lots'"),
+        (7, "Count", "lots", "'lots' is not a whole number"),
         (
             8,
             "Week starting",
@@ -499,6 +500,23 @@ def test_a_background_upload_that_cannot_be_read_says_why(typed, world, settings
     )
 
 
+def test_a_padded_spreadsheet_bomb_is_refused_by_the_worker_which_carries_on(
+    typed, world, run_worker
+):
+    # 1.3 MB (so checked in the background) whose one far cell is XFD1048576: it made the
+    # reader allocate 549 GB and killed `perfplat worker`.
+    bomb = receive(typed, far_cell_xlsx(1048575, 16383, padding=1_300_000), world.editor)
+    good = receive(typed, csv_file(GOOD), world.editor, commit=True, background=False)
+    assert bomb.status == Upload.QUEUED
+    run_worker()
+    bomb.refresh_from_db()
+    assert (bomb.status, bomb.failure_message) == (
+        Upload.INVALID,
+        area_message("", "XFD", 1048576, 17_179_869_184),
+    )
+    assert Upload.objects.get(pk=good.pk).status == Upload.COMMITTED
+
+
 # history
 
 
@@ -575,6 +593,19 @@ def test_api_upload_with_a_mapping(client, typed, world):
     assert body(bad)["message"].startswith('"date" is not a field column "When" can be mapped to')
 
 
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary="])
+def test_api_upload_without_a_multipart_boundary_is_a_400(client, typed, world, content_type):
+    response = client.generic(
+        "POST",
+        f"/api/data-sets/{typed.pk}/uploads",
+        b"--x\r\n",
+        content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {world.token(world.editor)}",
+    )
+    assert response.status_code == 400
+    assert body(response)["message"].startswith("The body is not valid multipart/form-data: ")
+
+
 def test_api_upload_without_a_file(client, typed, world):
     response = client.post(
         f"/api/data-sets/{typed.pk}/uploads",
@@ -638,7 +669,7 @@ def test_the_upload_pages_preview_errors_and_commit(client, typed, world):
     assert response["Location"] == f"{base}{bad.pk}"
     page = client.get(response["Location"]).content.decode()
     assert "There is a problem" in page
-    assert "field &#x27;count&#x27; must be a whole number, not &#x27;many&#x27;" in page
+    assert "&#x27;many&#x27; is not a whole number" in page
     assert "Commit" not in page
     response = client.post(
         base + "new", {"file": SimpleUploadedFile("good.csv", csv_file(GOOD)), "mode": "append"}
@@ -769,8 +800,8 @@ def test_cli_prints_every_row_error_and_exits_2(typed, tmp_path, capsys):
     code, out, err = run(capsys, "upload", path, "--data-set", "road-tax/transactions-by-channel")
     assert code == 2
     assert out == (
-        "row 3, column 'Channel', value '': field 'channel' is required\n"
-        "row 4, column 'Count', value 'many': field 'count' must be a whole number, not 'many'\n"
+        "Row 3, column 'Channel': field 'channel' is required\n"
+        "Row 4, column 'Count': 'many' is not a whole number\n"
     )
     assert err.splitlines()[-1] == (
         "perfplat: error: 2 problems in figures.csv: nothing was stored. Correct the file and "

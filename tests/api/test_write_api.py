@@ -698,6 +698,37 @@ def test_records_without_timestamp_have_no_period_starts(api, data_set):
     assert sorted(record) == ["_id", "_updated_at", "n"]
 
 
+# CORS: a page on another origin may send what each address serves
+
+
+@pytest.mark.parametrize(
+    ("path", "asked", "methods"),
+    [
+        (URL, "POST", "GET, HEAD, OPTIONS, POST, PUT"),
+        (URL, "PUT", "GET, HEAD, OPTIONS, POST, PUT"),
+        (f"{URL}/r1", "PATCH", "OPTIONS, PATCH, DELETE"),
+        (f"{URL}/r1", "DELETE", "OPTIONS, PATCH, DELETE"),
+    ],
+)
+def test_the_preflight_allows_the_methods_and_headers_each_address_serves(
+    client, data_set, path, asked, methods
+):
+    response = client.options(
+        path,
+        HTTP_ORIGIN="https://example.org",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD=asked,
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,content-type,content-encoding",
+    )
+    assert response.status_code == 204
+    assert asked in response["Access-Control-Allow-Methods"].split(", ")
+    assert (response["Access-Control-Allow-Origin"], response["Access-Control-Allow-Methods"]) == (
+        "*",
+        methods,
+    )
+    allowed = response["Access-Control-Allow-Headers"].split(", ")
+    assert {"Authorization", "Content-Type", "Content-Encoding"} <= set(allowed)
+
+
 # corrections: PATCH
 
 

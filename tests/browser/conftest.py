@@ -80,6 +80,22 @@ def page_without_javascript(browser, viewport, live_server, transactional_db):
     page.context.close()
 
 
+@pytest.fixture(autouse=True)
+def _two_factor_required(settings):
+    # As in production: admins sign in with a code (see `world` and signing_in.give_code).
+    settings.PERFPLAT_TWO_FACTOR_REQUIRED = True
+
+
+@pytest.fixture
+def world(world):
+    """The registry's world, with its admins' authenticator apps set up."""
+    from two_factor_helpers import enrol
+
+    for admin in (world.platform_admin, world.org_admin, world.other_admin):
+        enrol(admin)
+    return world
+
+
 @pytest.fixture
 def signed_in(page, live_server, django_user_model):
     """Signs a user in, in the page's browser context, without going through the sign-in page

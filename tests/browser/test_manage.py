@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.axe import assert_accessible
+from browser.signing_in import give_code
 from browser.viewports import desktop_only, phone_only
 from registry_fixtures import PASSWORD
 
@@ -20,6 +21,8 @@ def sign_in(page, email=ADMIN, password=PASSWORD):
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    if password == PASSWORD:
+        give_code(page, email)
 
 
 @desktop_only
@@ -90,8 +93,8 @@ def test_an_organisation_admins_first_day(page, world, mailoutbox):
     page.get_by_label("Who").select_option(label=ADMIN)
     page.get_by_role("button", name="Filter").click()
     rows = page.locator("main tbody tr")
-    # Signing in, then the three changes.
-    expect(rows).to_have_count(4)
+    # Setting up two-factor sign-in (the fixture did), signing in, then the three changes.
+    expect(rows).to_have_count(5)
     expect(rows.nth(0)).to_contain_text("User added")
     expect(rows.nth(0)).to_contain_text("new.editor@example.gov.uk")
     expect(rows.nth(1)).to_contain_text("Data set created")
@@ -124,3 +127,55 @@ def test_signing_in_and_creating_a_data_set_work_without_javascript(page_without
     expect(token).to_be_visible()
     # A long token wraps on a phone instead of widening the page.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_a_new_admin_sets_up_two_factor_sign_in_and_signs_in_with_a_code(page, world, viewport):
+    import base64
+
+    from django_otp.oath import TOTP
+
+    from perfplat.accounts.services import create_user
+
+    create_user(
+        None, "new-admin@example.gov.uk", "org-admin", organisation="transport", password=PASSWORD
+    )
+    page.goto("/manage/sign-in")
+    sign_in(page, email="new-admin@example.gov.uk")
+    # Nothing else until it is set up.
+    expect(page).to_have_url(re.compile(r"/manage/two-factor/set-up$"))
+    expect(page.get_by_text("Platform and organisation admins must use")).to_be_visible()
+    expect(
+        page.get_by_role("img", name="QR code of the key for your authenticator app")
+    ).to_be_visible()
+    assert_accessible(page, f"manage-two-factor-set-up-{viewport.name}")
+
+    page.get_by_label("Code", exact=True).fill("000000")
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The code is not right")
+    assert_accessible(page, f"manage-two-factor-set-up-error-{viewport.name}")
+
+    # django-otp makes the app's device wait a second after a wrong code.
+    page.wait_for_timeout(1100)
+    secret = page.locator("#secret").inner_text().replace(" ", "")
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    page.get_by_label("Code", exact=True).fill(f"{TOTP(key).token():06d}")
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Two-factor sign-in is on")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    recovery = page.locator("#recovery-codes li").first.inner_text()
+    assert_accessible(page, f"manage-two-factor-codes-{viewport.name}")
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_title("Your services - Performance Platform")
+
+    # Next time (a new browser session): the password, then a code (here a recovery code).
+    page.context.clear_cookies()
+    page.goto("/manage/sign-in")
+    page.get_by_label("Email address").fill("new-admin@example.gov.uk")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_title("Enter your code - Performance Platform")
+    assert_accessible(page, f"manage-sign-in-code-{viewport.name}")
+    page.get_by_label("Code", exact=True).fill(recovery)
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_title("Your services - Performance Platform")
+    expect(page.get_by_text("You used a recovery code")).to_be_visible()

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.axe import assert_accessible
+from browser.signing_in import give_code
 from browser.viewports import desktop_only, phone_only
 from perfplat.dashboards import services as dashboards
 from publishing_fixtures import kpi_data_sets, send_month
@@ -27,6 +28,7 @@ def sign_in_as(page, email, next_path=DASHBOARD):
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    give_code(page, email)
     expect(page).to_have_url(re.compile(re.escape(next_path) + "$"))
 
 
@@ -159,6 +161,25 @@ def test_a_dashboard_from_first_draft_to_published_and_assessed(page, world):
     expect(banner(page)).to_contain_text("The live assessment is recorded")
     expect(page.get_by_role("heading", level=1)).to_have_text("Live assessment, 3 February 2025")
 
+    # The readiness report now asks for the note for the next assessment; its next step leads
+    # to the page that writes it.
+    page.goto("/manage/services/road-tax/readiness")
+    page.get_by_role(
+        "link",
+        name="Write how the service has evolved since the live assessment of 3 February 2025",
+    ).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("How the service has evolved")
+    assert_accessible(page, "publishing-evolution-note-desktop")
+    page.get_by_label("How has the service evolved since the previous assessment?").fill(
+        "Reminders went online"
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(banner(page)).to_contain_text("saved for the coming assessment")
+    expect(page.locator(".govuk-inset-text")).to_have_text("Reminders went online")
+    page.goto("/manage/services/road-tax/readiness")
+    evolution = page.locator(".app-readiness-item").filter(has_text="is written for the coming one")
+    expect(evolution.locator(".govuk-tag")).to_have_text("Met")
+
 
 @phone_only
 def test_moving_a_module_works_without_javascript(page_without_javascript, world):
@@ -187,6 +208,8 @@ def test_the_publishing_pages_are_accessible_on_a_phone(page, world):
         assert_accessible(page, f"publishing-{name}-phone")
     page.goto("/manage/services/road-tax/readiness")
     assert_accessible(page, "publishing-readiness-phone")
+    page.goto("/manage/services/road-tax/evolution")
+    assert_accessible(page, "publishing-evolution-note-phone")
 
 
 @phone_only
@@ -202,3 +225,16 @@ def test_unpublishing_offers_to_unpublish_the_data_sets_on_a_phone(page, world):
     expect(banner(page)).to_contain_text(
         "Version 1 is unpublished, and so are its data sets: road-tax/transactions"
     )
+
+
+@phone_only
+@pytest.mark.parametrize("phase", ["discovery", "retired"])
+def test_a_report_where_nothing_or_little_applies_is_accessible(page, world, phase):
+    from perfplat.registry.services import update_service
+
+    update_service(None, world.service, phase=phase)
+    sign_in_as(page, EDITOR, "/manage/services/road-tax/readiness")
+    expect(page.locator(".govuk-summary-list")).to_contain_text(
+        "Not applicable" if phase == "discovery" else "Ready"
+    )
+    assert_accessible(page, f"publishing-readiness-{phase}-phone")

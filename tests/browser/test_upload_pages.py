@@ -54,7 +54,7 @@ def test_upload_a_spreadsheet_fix_its_mistake_and_commit(
     errors = page.get_by_role("table", name="Every problem, by row")
     expect(errors.locator("tbody tr")).to_have_count(1)
     expect(errors.locator("tbody tr").first.locator("td")).to_have_text(
-        ["3", "Count", "many", "field 'count' must be a whole number, not 'many'"]
+        ["3", "Count", "many", "'many' is not a whole number"]
     )
     expect(page.get_by_role("button", name=re.compile("Commit"))).to_have_count(0)
     assert_accessible(page, f"upload-preview-errors-{viewport.name}")

@@ -50,6 +50,9 @@ EXPECTED = {
     ("PATCH", "api/data-sets/<data_set_id>"): TRANSPORT_WORKERS,
     ("POST", "api/data-sets/<data_set_id>/rotate-token"): TRANSPORT_WORKERS,
     ("POST", "api/data-sets/<data_set_id>/empty"): TRANSPORT_WORKERS,
+    ("GET", "api/data-sets/<data_set_id>/fields"): TRANSPORT_WORKERS,
+    ("PUT", "api/data-sets/<data_set_id>/fields"): TRANSPORT_WORKERS,
+    ("POST", "api/data-sets/<data_set_id>/fields/convert"): TRANSPORT_WORKERS,
     ("GET", "api/users"): ADMINS,
     ("POST", "api/users"): TRANSPORT_ADMINS,
     ("GET", "api/users/<user_id>"): {"platform_admin", "org_admin", "agency_editor"},
@@ -72,6 +75,15 @@ EXPECTED = {
     ("GET", "manage/sign-in"): EVERYONE,
     ("POST", "manage/sign-in"): EVERYONE,
     ("POST", "manage/sign-out"): EVERYONE,
+    # two-factor sign-in: the code page leads back to sign-in unless a password was just given
+    ("GET", "manage/sign-in/code"): set(),
+    ("POST", "manage/sign-in/code"): set(),
+    ("GET", "manage/two-factor"): SIGNED_IN,
+    ("GET", "manage/two-factor/set-up"): SIGNED_IN,
+    ("POST", "manage/two-factor/set-up"): SIGNED_IN,
+    ("POST", "manage/two-factor/recovery-codes"): SIGNED_IN,
+    # admins must keep it (the rule is off in these tests, as in a platform that turned it off)
+    ("POST", "manage/two-factor/turn-off"): SIGNED_IN,
     ("GET", "manage/password"): SIGNED_IN,
     ("POST", "manage/password"): SIGNED_IN,
     ("GET", "manage/password/done"): SIGNED_IN,
@@ -103,6 +115,12 @@ EXPECTED = {
     ("POST", "manage/data-sets/<int:data_set_id>/rotate-token"): TRANSPORT_WORKERS,
     ("GET", "manage/data-sets/<int:data_set_id>/empty"): TRANSPORT_WORKERS,
     ("POST", "manage/data-sets/<int:data_set_id>/empty"): TRANSPORT_WORKERS,
+    # declared fields: confirming them (a POST with no fields confirms none) and converting
+    # stored values (the data set has none to convert)
+    ("GET", "manage/data-sets/<int:data_set_id>/fields"): TRANSPORT_WORKERS,
+    ("POST", "manage/data-sets/<int:data_set_id>/fields"): TRANSPORT_WORKERS,
+    ("GET", "manage/data-sets/<int:data_set_id>/fields/convert"): TRANSPORT_WORKERS,
+    ("POST", "manage/data-sets/<int:data_set_id>/fields/convert"): TRANSPORT_WORKERS,
     ("GET", "manage/users"): ADMINS,
     ("GET", "manage/users/new"): ADMINS,
     ("POST", "manage/users/new"): ADMINS,
@@ -183,6 +201,8 @@ EXPECTED = {
     ("GET", "manage/assessments/<int:snapshot_id>"): TRANSPORT_WORKERS,
     ("GET", "manage/assessments/<int:snapshot_id>/evolution"): TRANSPORT_WORKERS,
     ("POST", "manage/assessments/<int:snapshot_id>/evolution"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/evolution"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/evolution"): TRANSPORT_WORKERS,
     ("GET", "manage/services/<service>/readiness"): TRANSPORT_WORKERS,
     ("GET", "manage/services/<service>/readiness/print"): TRANSPORT_WORKERS,
     ("POST", "manage/services/<service>/readiness/check-metrics"): TRANSPORT_WORKERS,
@@ -201,6 +221,8 @@ EXPECTED = {
     ("POST", "api/services/<service>/assessments"): TRANSPORT_ADMINS,
     ("GET", "api/assessments/<snapshot_id>"): TRANSPORT_WORKERS,
     ("PATCH", "api/assessments/<snapshot_id>"): TRANSPORT_WORKERS,
+    ("GET", "api/services/<service>/evolution"): TRANSPORT_WORKERS,
+    ("PUT", "api/services/<service>/evolution"): TRANSPORT_WORKERS,
     ("GET", "api/services/<service>/readiness"): TRANSPORT_WORKERS,
     ("GET", "api/organisations/<organisation>/readiness"): TRANSPORT_WORKERS,
     # collectors (perfplat.collectors): whoever manages the data set. Each request gets a fresh
@@ -248,8 +270,20 @@ EXPECTED = {
     ("POST", "api/data-sets/<data_set_id>/collectors/<collector_id>/run"): TRANSPORT_WORKERS,
     ("POST", "api/data-sets/<data_set_id>/collectors/<collector_id>/dry-run"): (TRANSPORT_WORKERS),
     ("GET", "api/data-sets/<data_set_id>/collectors/<collector_id>/runs"): TRANSPORT_WORKERS,
+    # the journey beacon (perfplat.beacon): whoever works on road-tax. road-tax has no beacon
+    # until a PUT or a page's POST turns it on; reading or turning off one that is off is a
+    # 404 (allowed, not refused).
+    ("GET", "api/services/<service>/beacon"): TRANSPORT_WORKERS,
+    ("PUT", "api/services/<service>/beacon"): TRANSPORT_WORKERS,
+    ("DELETE", "api/services/<service>/beacon"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/beacon"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/beacon"): TRANSPORT_WORKERS,
+    ("GET", "manage/services/<service>/beacon/turn-off"): TRANSPORT_WORKERS,
+    ("POST", "manage/services/<service>/beacon/turn-off"): TRANSPORT_WORKERS,
     # the emails sent to the signed-in person (perfplat.notifications)
     ("GET", "manage/notifications"): SIGNED_IN,
+    # feedback from the public (perfplat.feedback): each person sees that on their services
+    ("GET", "manage/feedback"): SIGNED_IN,
     ("GET", "api/notifications"): SIGNED_IN,
 }
 
@@ -265,6 +299,10 @@ BODIES = {
     ("PATCH", "api/services/<service>"): {"audience": "Drivers"},
     ("POST", "api/services/<service>/data-sets"): {"data_type": "cost"},
     ("PATCH", "api/data-sets/<data_set_id>"): {"max_age_expected": 3600},
+    ("PUT", "api/data-sets/<data_set_id>/fields"): {
+        "fields": [{"name": "count", "type": "whole-number", "required": True}]
+    },
+    ("POST", "api/data-sets/<data_set_id>/fields/convert"): {"dry_run": True},
     ("POST", "api/users"): {
         "email": "new@example.gov.uk",
         "role": "editor",
@@ -286,12 +324,18 @@ BODIES = {
         "outcome": "met",
     },
     ("PATCH", "api/assessments/<snapshot_id>"): {"evolution": "More people apply online"},
+    ("PUT", "api/services/<service>/evolution"): {"evolution": "More people apply online"},
     # perfplat.collectors
     ("POST", "api/data-sets/<data_set_id>/collectors"): {
         "name": "Export",
         "url": "https://example.org/data.csv",
     },
     ("PATCH", "api/data-sets/<data_set_id>/collectors/<collector_id>"): {"paused": True},
+    # perfplat.beacon
+    ("PUT", "api/services/<service>/beacon"): {
+        "steps": ["start", "done"],
+        "origins": ["https://www.example.gov.uk"],
+    },
 }
 
 # A sample value for each URL argument, and the kind of object it names.

@@ -11,6 +11,7 @@ from perfplat.errors import Forbidden, InvalidRequest
 from perfplat.kpis import services as kpi_services
 from perfplat.publishing import assessments
 from perfplat.publishing.changes import kpi_rows, service_changes, service_changes_json
+from perfplat.registry.services import update_service
 from publishing_fixtures import fixed_now, kpi_data_sets, send_month
 
 pytestmark = pytest.mark.usefixtures(fixed_now.__name__)
@@ -140,6 +141,14 @@ def test_only_the_services_admins_record_assessments(world, role):
             "assessed_on",
             "The assessment date must be a real date, such as 2025-03-31",
         ),
+        *(
+            (
+                {"assessed_on": day},
+                "assessed_on",
+                "The assessment date must be 1 January 2000 or later",
+            )
+            for day in ("0001-01-01", "0002-06-30", "0003-12-31", "1999-12-31")
+        ),
         (
             {"assessed_on": "2025-02-11"},
             "assessed_on",
@@ -207,3 +216,77 @@ def test_the_public_section_compares_the_snapshots_with_now(world, sending):
 def test_no_section_before_the_first_assessment(world):
     assert service_changes(world.service, None) is None
     assert kpi_rows([])["rows"][0] == ["Cost per transaction"]
+
+
+# the evolution note for the coming assessment
+
+FIRST = (
+    "The alpha assessment is the service's first: there is no earlier assessment to say how "
+    "it has evolved since"
+)
+
+
+@pytest.mark.parametrize("phase", ["beta", "live"])
+def test_from_beta_on_the_team_writes_its_note_for_the_coming_assessment(world, phase):
+    update_service(None, world.service, phase=phase)
+    note = assessments.write_evolution_note(world.editor, world.service, "  Online first.  ")
+    assert (note.text, note.updated_by) == ("Online first.", world.editor)
+    assert assessments.evolution_note(world.service).text == "Online first."
+    entry = AuditEntry.objects.get(action="assessment.coming_evolution")
+    assert (entry.before, entry.after) == (None, {"evolution": "Online first."})
+
+
+@pytest.mark.parametrize(
+    ("phase", "refusal"),
+    [
+        ("alpha", FIRST),
+        (
+            "discovery",
+            "The first assessment is the service's first: there is no earlier assessment to say "
+            "how it has evolved since",
+        ),
+        ("retired", "A retired service has no coming assessment to write an evolution note for"),
+    ],
+)
+def test_no_note_before_the_first_assessment_or_when_retired(world, phase, refusal):
+    update_service(None, world.service, phase=phase)
+    assert assessments.evolution_note_refusal(world.service) == refusal
+    with pytest.raises(InvalidRequest) as raised:
+        assessments.write_evolution_note(world.editor, world.service, "Online first.")
+    assert (raised.value.message, raised.value.field) == (refusal, "evolution")
+    assert assessments.evolution_note(world.service) is None
+
+
+def test_an_alpha_service_assessed_before_writes_its_note(world, sending):
+    update_service(None, world.service, phase="alpha")
+    record(world, phase="alpha", assessed_on="2024-03-01", outcome="not-met")
+    assert assessments.earlier_assessment(world.service) == "the alpha assessment of 1 March 2024"
+    assert assessments.write_evolution_note(world.editor, world.service, "Fixed it").text
+
+
+def test_an_assessment_made_before_the_platform_counts_as_earlier(world):
+    update_service(None, world.service, phase="alpha", previous_assessment_date="2024-05-02")
+    assert assessments.earlier_assessment(world.service) == "the assessment of 2 May 2024"
+    assert assessments.evolution_note_refusal(world.service) == ""
+
+
+def test_another_organisation_cannot_write_the_note(world):
+    with pytest.raises(Forbidden):
+        assessments.write_evolution_note(world.other_editor, world.service, "Hacked")
+
+
+def test_recording_the_assessment_moves_the_note_into_its_snapshot(world, sending):
+    assessments.write_evolution_note(world.editor, world.service, "Online first.")
+    taken = record(world, phase="live", assessed_on="2025-02-03")
+    assert taken.evolution == "Online first."
+    assert assessments.evolution_note(world.service) is None
+    entry = AuditEntry.objects.get(action="assessment.record")
+    assert entry.after["evolution"] == "Online first."
+
+
+def test_recording_an_older_assessment_leaves_the_note_for_the_coming_one(world, sending):
+    record(world, phase="beta", assessed_on="2025-02-03")
+    assessments.write_evolution_note(world.editor, world.service, "Online first.")
+    older = record(world, phase="alpha", assessed_on="2024-03-01")
+    assert older.evolution == ""
+    assert assessments.evolution_note(world.service).text == "Online first."

@@ -256,6 +256,26 @@ def test_serve_with_a_bad_port_is_a_usage_error(capsys):
     assert "argument --port: expected a port number (1-65535), got '70000'" in err
 
 
+@pytest.mark.parametrize(
+    "threads, expected",
+    [(1, []), (4, ["--worker-class", "gthread", "--threads", "4"])],
+)
+def test_serve_runs_gthread_workers_when_given_threads(monkeypatch, capsys, threads, expected):
+    import argparse
+
+    from perfplat import cli
+
+    ran = []
+    monkeypatch.setattr(cli.os, "execv", lambda path, argv: ran.append(argv))
+    cli.cmd_serve(
+        argparse.Namespace(
+            host="127.0.0.1", port=8000, workers=3, threads=threads, access_log=False
+        )
+    )
+    argv = ran[0]
+    assert argv[argv.index("--workers") : argv.index("--timeout")] == ["--workers", "3", *expected]
+
+
 # datasets list
 
 
@@ -345,6 +365,21 @@ def test_empty_deletes_every_record_of_the_data_set(db, capsys, api):
     assert list(Record.objects.values_list("record_id", flat=True)) == ["c"]
 
 
+def test_emptying_a_published_data_set_logs_a_correction_with_the_reason(db, capsys, api):
+    from perfplat.datasets.models import Correction
+
+    token = create(capsys, "vehicle-tax", "events", "--published")
+    api.post("/data/vehicle-tax/events", [{"_id": "a"}, {"_id": "b"}], token)
+    run(capsys, "datasets", "empty", "vehicle-tax", "events", "--reason", "Test data")
+    [correction] = Correction.objects.all()
+    assert (correction.action, correction.record_count, correction.reason, correction.path) == (
+        "empty",
+        2,
+        "Test data",
+        "manage",
+    )
+
+
 def test_empty_of_an_unknown_data_set_exits_2(db, capsys):
     assert run(capsys, "datasets", "empty", "nope", "events") == (
         2,
@@ -365,12 +400,34 @@ def test_demo_is_idempotent(db, capsys):
         "Demo data loaded. Sign in at /manage/ as admin@perfplat.example (perfplat-demo-2026)."
     )
     assert first == Record.objects.count() > 4000
-    assert DataSet.objects.values("data_group").distinct().count() == 12
+    # The 12 services with data, and the retired service's data set that still expects data.
+    assert DataSet.objects.values("data_group").distinct().count() == 13
     assert (Organisation.objects.count(), Service.objects.count(), User.objects.count()) == (
         15,
         16,
         3,
     )
+
+
+def test_demo_admins_sign_in_with_the_code_demo_code_prints(client, db, capsys, settings):
+    settings.PERFPLAT_TWO_FACTOR_REQUIRED = True
+    run(capsys, "demo")
+    client.post(
+        "/manage/sign-in",
+        {"username": "dft-admin@perfplat.example", "password": "perfplat-demo-2026"},
+    )
+    code, out, _ = run(capsys, "demo-code")
+    assert code == 0 and len(out.strip()) == 6 and out.strip().isdigit()
+    response = client.post("/manage/sign-in/code", {"code": out.strip()})
+    assert response["Location"] == "/manage/"
+    assert client.get("/manage/").status_code == 200
+
+
+def test_the_demo_code_is_rfc_6238s_sha1_test_vector():
+    from perfplat.demo import demo_code
+
+    # RFC 6238, appendix B: at 59 s the 8-digit code is 94287082; six digits, 287082.
+    assert demo_code(59) == "287082"
 
 
 def test_demo_registry_has_departments_with_agencies_and_services_in_every_phase(db, capsys):
@@ -414,6 +471,35 @@ def test_demo_loads_over_a_year_of_weekly_transactions_by_channel(db, capsys):
     for channel in ("digital", "paper", "phone"):
         assert sum(record["channel"] == channel for record in records) == len(weeks)
     assert all(record["period"] == "week" and record["count"] > 0 for record in records)
+
+
+def test_demo_shows_one_service_ready_and_the_others_not_each_for_its_reason(db, capsys):
+    from perfplat.publishing.readiness import readiness
+
+    run(capsys, "demo")
+    reports = {service.slug: readiness(service) for service in Service.objects.all()}
+
+    def first_unmet(slug) -> str:
+        return next(item.key for item in reports[slug].required if not item.met)
+
+    assert [slug for slug, report in reports.items() if report.ready] == ["vehicle-tax"]
+    assert reports["vehicle-tax"].met_count == 12
+    assert reports["report-a-pothole"].status == "not applicable"
+    reasons = {
+        "check-benefit-entitlement": "alpha.metrics-planned",  # nothing planned yet
+        "extend-your-visa": "alpha.metrics-supported",  # a field its type does not have
+        "child-benefit": "beta.evolution",  # no note since its alpha assessment
+        "lasting-power-of-attorney": "beta.baseline",  # no baseline period chosen
+        "driving-licence-renewal": "live.rationales",  # a metric without a rationale
+        "register-to-vote": "beta.baseline",  # no completion data set
+        "carers-allowance": "beta.baseline",  # no cost data set
+        "renew-tax-disc": "retired.no-data-expected",  # its data set still expects data
+    }
+    assert {slug: first_unmet(slug) for slug in reasons} == reasons
+    assert reports["register-to-vote"].next_step == (
+        "Create a data set of the standard type completion and send its records for the "
+        "baseline period"
+    )
 
 
 # the real console script

@@ -29,10 +29,24 @@ def refusal(raw_queries_allowed=True, **params) -> str:
     return caught.value.message
 
 
-def test_no_parameters_is_a_raw_query_of_everything():
+def test_no_parameters_is_a_raw_query_of_the_first_thousand_records():
     query = parse()
-    assert query == Query()
+    assert query == Query(limit=1000)
     assert query.is_raw
+
+
+def test_a_raw_query_may_ask_for_up_to_ten_thousand_records():
+    assert parse(limit="10000").limit == 10_000
+    assert parse(limit="0").limit == 0
+
+
+def test_a_raw_query_asking_for_more_than_ten_thousand_records_is_refused():
+    with pytest.raises(InvalidQuery) as raised:
+        parse(limit="10001")
+    assert raised.value.message == (
+        "limit must be at most 10000 for a read without group_by or period: read the rest in "
+        "smaller ranges of start_at and end_at"
+    )
 
 
 def test_group_by_or_period_makes_a_query_aggregated():
@@ -182,7 +196,7 @@ def test_limit_is_a_whole_number():
 
 
 def test_limit_beyond_64_bits_is_capped_at_the_largest_database_integer():
-    assert parse(limit="1" + "0" * 30).limit == 2**63 - 1
+    assert parse(limit="1" + "0" * 30, group_by="a").limit == 2**63 - 1
     assert parse(limit="0" * 30 + "12").limit == 12
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 import pytest
 
 from perfplat.errors import InvalidRequest, PayloadTooLarge
-from perfplat.uploads import parsing
+from perfplat.ingest import parsing
 from spreadsheets import csv_file, ods, xls, xlsx
 
 ROWS = [

@@ -169,7 +169,9 @@ def test_id_and_timestamp_are_the_underscore_keys_allowed():
 # validate: values
 
 
-@pytest.mark.parametrize("value", ["text", "", 0, -7, 2**63, 1.5, True, False, None])
+@pytest.mark.parametrize(
+    "value", ["text", "", 0, -7, 2**53 - 1, -(2**53 - 1), 1.5, True, False, None]
+)
 def test_scalar_values_are_kept_as_sent(value):
     data = only_record([{"v": value}]).data
     assert data == {"v": value}
@@ -436,8 +438,48 @@ def test_whole_number_floats_are_stored_as_integers():
     assert type(record.data["a"]) is int
 
 
-def test_floats_beyond_exact_integers_stay_floats():
-    assert type(only_record([{"a": 1e300}]).data["a"]) is float
+RANGE = (
+    "numbers must lie between -9007199254740991 and 9007199254740991 (±(2^53 - 1), the whole "
+    "numbers every JSON reader holds exactly)"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (2**53, "9007199254740992"),
+        (-(2**53), "-9007199254740992"),
+        (9223372036854770000, "9223372036854770000"),
+        (2.0**53, "9007199254740992.0"),
+        (1e300, "1e+300"),
+        (float("inf"), "inf"),
+        (float("-inf"), "-inf"),
+        (float("nan"), "nan"),
+    ],
+)
+def test_numbers_beyond_the_bound_are_refused(value, shown):
+    assert problems_of([{"a": value}]) == [f"record 0: field 'a' is {shown}: {RANGE}"]
+
+
+def test_numbers_at_the_bound_are_stored_exactly():
+    data = only_record([{"a": 2**53 - 1, "b": -(2**53 - 1), "c": 9007199254740991.0}]).data
+    assert data == {"a": 9007199254740991, "b": -9007199254740991, "c": 9007199254740991}
+    assert type(data["c"]) is int
+
+
+def test_a_text_value_at_the_length_bound_is_accepted_and_one_longer_refused():
+    assert only_record([{"t": "x" * 10_000}]).data == {"t": "x" * 10_000}
+    assert problems_of([{"t": "x" * 10_001}]) == [
+        "record 0: field 't' is 10001 characters long: text values are at most 10000 characters"
+    ]
+
+
+def test_a_key_at_the_length_bound_is_accepted_and_one_longer_refused():
+    assert only_record([{"k" * 100: 1}]).data == {"k" * 100: 1}
+    assert problems_of([{"k" * 101: 1}]) == [
+        "record 0: key 'kkkkkkkkkkkkkkkkkkkk'... is 101 characters long: "
+        "keys are at most 100 characters"
+    ]
 
 
 def test_the_same_moment_with_another_offset_keeps_its_auto_id():

@@ -121,6 +121,8 @@ RULES = {
     "service.edit": _works_on_target,
     "service.publish": _administers_target,
     "data_set.manage": _works_on_target,
+    # turning a service's journey beacon on, changing its steps and origins, turning it off
+    "beacon.manage": _works_on_target,
     "users.manage": _manages_user,
     "audit.view": _administers_target,
 }

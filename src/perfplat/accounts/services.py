@@ -1,6 +1,7 @@
 """Managing users and personal API tokens; each change is permission-checked and audited."""
 
 import hmac
+import logging
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -14,6 +15,8 @@ from perfplat.errors import Conflict, Forbidden, InvalidRequest
 
 from .models import PersonalToken, User
 from .permissions import check
+
+logger = logging.getLogger(__name__)
 
 USER_FIELDS = ["email", "name", "role", "organisation", "is_active"]
 
@@ -111,7 +114,10 @@ def update_user(actor, user: User, **changes) -> User:
         if actor is not None and actor.pk == user.pk and not actor.is_platform_admin:
             raise Forbidden("You cannot change your own role or organisation")
         _check_role_fits(actor, role, organisation)
+    stays_admin = role == User.PLATFORM_ADMIN and clean.get("is_active", user.is_active)
     with transaction.atomic():
+        if user.is_platform_admin and user.is_active and not stays_admin:
+            _check_not_last_admin(actor, user)
         before = snapshot(user, USER_FIELDS)
         for name, value in clean.items():
             setattr(user, name, value)
@@ -125,6 +131,24 @@ def update_user(actor, user: User, **changes) -> User:
             organisation=user.organisation,
         )
     return user
+
+
+def _check_not_last_admin(actor, user: User) -> None:
+    """A platform admin may not take away their own role or account (another must), and the
+    last active platform admin keeps theirs: someone must always be able to manage the
+    platform. The admins' rows are locked, so two admins cannot demote each other at once."""
+    if actor is not None and actor.pk == user.pk:
+        raise Forbidden(
+            "You cannot remove your own platform admin role or deactivate your own account: "
+            "ask another platform admin"
+        )
+    admins = User.objects.select_for_update().filter(role=User.PLATFORM_ADMIN, is_active=True)
+    if not admins.exclude(pk=user.pk).exists():
+        raise Conflict(
+            f"{user.email} is the last active platform admin: make someone else a platform "
+            "admin first",
+            field="role",
+        )
 
 
 def users_visible_to(actor):
@@ -207,11 +231,22 @@ def password_link(user: User, request=None) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
-def send_password_setup(user: User, request=None) -> None:
-    """Email a new user the link where they choose their password."""
+def send_password_setup(user: User, request=None) -> bool:
+    """Email a new user the link where they choose their password; False (logged, without
+    the link) when it could not be sent: the account exists all the same, and a password
+    reset sends another link."""
     from django.core.mail import send_mail
 
     link = password_link(user, request)
+    try:
+        _send_setup(send_mail, user, link)
+    except Exception:  # noqa: BLE001 - any mail failure; the body (a password link) is not logged
+        logger.warning("Could not send the password email to %s", user.email, exc_info=False)
+        return False
+    return True
+
+
+def _send_setup(send_mail, user: User, link: str) -> None:
     send_mail(
         "Your Performance Platform account",
         f"Hello {user.name or user.email},\n\n"

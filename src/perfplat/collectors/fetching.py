@@ -82,12 +82,34 @@ def check_url(url: str) -> SplitResult:
     return parts
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 transition address reaches: IPv4-mapped (::ffff:a.b.c.d),
+    IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) or 6to4 (2002:AABB:CCDD::); None for
+    any other address."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: str) -> bool:
     """Whether an IP address is on the public internet (not private, loopback, link-local,
-    shared, reserved or multicast)."""
+    shared, reserved or multicast). An IPv6 address that carries an IPv4 address (NAT64, 6to4,
+    IPv4-compatible or -mapped) is as public as the IPv4 address it reaches; the local-use
+    NAT64 prefix 64:ff9b:1::/48 never is."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        if ip in _LOCAL_NAT64:
+            return False
+        ip = embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
 
 

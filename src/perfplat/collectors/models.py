@@ -144,3 +144,18 @@ class ScheduledJob(models.Model):
 
     def __str__(self):
         return f"scheduled job {self.name}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A `perfplat worker` process, seen alive at `seen_at`: its scheduler thread beats every
+    few seconds. A task still running on a worker that has stopped beating for
+    PERFPLAT_WORKER_TIMEOUT_SECONDS was abandoned (the process was killed, or ran out of
+    memory), and the scheduler's recovery marks it failed (scheduler.recover_abandoned_tasks)."""
+
+    # The worker id django-tasks records on the tasks it runs.
+    worker_id = models.CharField(max_length=64, unique=True)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"worker {self.worker_id}"

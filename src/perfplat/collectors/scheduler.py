@@ -15,6 +15,14 @@ worker. Two guarantees keep any number of workers from running one job twice:
 
 A job that fails is tried again after PERFPLAT_RETRY_BASE_SECONDS, then twice that, and so on
 up to PERFPLAT_RETRY_MAX_SECONDS; its attempts, error and next try are on the row.
+
+**Workers that die.** Every `perfplat worker` beats (WorkerHeartbeat) every few seconds from
+its scheduler thread. A task still marked running on a worker that has not beaten for
+PERFPLAT_WORKER_TIMEOUT_SECONDS was abandoned (the process was killed, or ran out of memory):
+`recover_abandoned_tasks`, which every worker runs as it beats, marks the task failed and lets
+the work it was doing recover: an upload is marked failed with a message its page shows (its
+transaction stored nothing; the person can commit it again), a scheduled job's lease is released
+and the job is due at once. Emails recover by themselves (notifications.services.STUCK_AFTER).
 """
 
 import logging
@@ -31,7 +39,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .models import ScheduledJob
+from .models import ScheduledJob, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +58,12 @@ JOB_FUNCTIONS = {
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:100]
+
+
+def new_worker_id() -> str:
+    """An id for a `perfplat worker` process, unique across the pool (django-tasks records
+    it on each task the worker runs; at most 64 characters)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"[:64]
 
 
 def backoff(attempts: int) -> int:
@@ -231,23 +245,127 @@ def execute(job_id: int, claim_token: str | None = None, now: datetime | None = 
     return "succeeded"
 
 
+# workers that die
+
+
+def worker_timeout() -> timedelta:
+    return timedelta(seconds=settings.PERFPLAT_WORKER_TIMEOUT_SECONDS)
+
+
+def beat(worker_id: str, now: datetime | None = None) -> None:
+    """Record that the worker is alive (and forget workers not seen for a day)."""
+    now = now or timezone.now()
+    if not WorkerHeartbeat.objects.filter(worker_id=worker_id).update(seen_at=now):
+        WorkerHeartbeat.objects.get_or_create(
+            worker_id=worker_id, defaults={"started_at": now, "seen_at": now}
+        )
+    WorkerHeartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
+
+
+class WorkerStopped(Exception):
+    """Recorded on a task whose worker stopped while running it."""
+
+
+# What the work of each kind of task does when its worker died: a function of
+# (args, started_at, now).
+ABANDONED = {
+    "perfplat.uploads.tasks.process_upload": "perfplat.uploads.services.abandoned",
+    "perfplat.collectors.tasks.run_job": "perfplat.collectors.scheduler.abandoned_run",
+}
+
+
+def recover_abandoned_tasks(now: datetime | None = None) -> int:
+    """Mark failed every task running on a worker that stopped beating more than
+    PERFPLAT_WORKER_TIMEOUT_SECONDS ago, and let its work recover (see the module's
+    docstring). Safe to run from every worker at once: each task is taken by one conditional
+    UPDATE. Returns how many tasks were recovered."""
+    from django_tasks_db.models import DBTaskResult
+
+    from perfplat.datasets.periods import format_timestamp
+
+    now = now or timezone.now()
+    cutoff = now - worker_timeout()
+    running = list(
+        DBTaskResult.objects.filter(status="RUNNING", started_at__lt=cutoff).values_list(
+            "pk", "worker_ids", "task_path", "args_kwargs", "started_at"
+        )[:100]
+    )
+    if not running:
+        return 0
+    alive = set(
+        WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).values_list("worker_id", flat=True)
+    )
+    recovered = 0
+    for pk, worker_ids, task_path, arguments, started_at in running:
+        worker = worker_ids[-1] if worker_ids else ""
+        if worker in alive:
+            continue
+        seen = WorkerHeartbeat.objects.filter(worker_id=worker).values_list("seen_at", flat=True)
+        last = seen.first()
+        why = (
+            f"Worker {worker} stopped while running this task (last seen "
+            f"{format_timestamp(int(last.timestamp())) if last else 'never'})"
+        )
+        with transaction.atomic():
+            taken = DBTaskResult.objects.filter(pk=pk, status="RUNNING").update(
+                status="FAILED",
+                finished_at=now,
+                exception_class_path=f"{__name__}.WorkerStopped",
+                traceback=why,
+            )
+            if taken != 1:
+                continue
+            recover = ABANDONED.get(task_path)
+            if recover is not None:
+                import_string(recover)(arguments.get("args", []), started_at, now)
+        logger.warning("%s: task %s (%s) marked failed", why, pk, task_path)
+        recovered += 1
+    return recovered
+
+
+def abandoned_run(args: list, started_at: datetime, now: datetime) -> None:
+    """A run of a scheduled job whose worker died: release the lease it took (unless a later
+    run holds it) and make the job due now, so the next claim runs it again."""
+    job_id = args[0]
+    ScheduledJob.objects.filter(
+        pk=job_id, lease_expires_at__gt=now, last_started_at__gte=started_at
+    ).exclude(lease_token="").update(
+        lease_token="",
+        lease_expires_at=None,
+        last_finished_at=now,
+        last_failure_at=now,
+        last_error="The worker running it stopped before it finished",
+        next_run_at=now,
+    )
+
+
 # the loop in `perfplat worker`
 
 
 class SchedulerThread(threading.Thread):
-    """Enqueues due jobs every `interval` seconds until stopped (a daemon thread: it ends
-    with the worker process)."""
+    """Beats for the worker, recovers abandoned tasks and (unless `schedule` is false)
+    enqueues due jobs, every `interval` seconds until stopped (a daemon thread: it ends with
+    the worker process)."""
 
-    def __init__(self, interval: float = 5.0, worker: str = ""):
+    def __init__(self, interval: float = 5.0, worker: str = "", schedule: bool = True):
         super().__init__(name="perfplat-scheduler", daemon=True)
-        self.interval = interval
+        # Beat several times within the timeout, whatever the schedule interval.
+        self.interval = min(interval, settings.PERFPLAT_WORKER_TIMEOUT_SECONDS / 4)
         self.worker = worker
+        self.schedule = schedule
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        if not self.schedule:
+            # Only beating: the worker beat as it started.
+            self.stopping.wait(self.interval)
         while not self.stopping.is_set():
             try:
-                enqueue_due_jobs(worker=self.worker or worker_name())
+                if self.worker:
+                    beat(self.worker)
+                    recover_abandoned_tasks()
+                if self.schedule:
+                    enqueue_due_jobs(worker=self.worker or worker_name())
             except Exception:  # noqa: BLE001 - a database hiccup must not stop the scheduler
                 logger.exception("The scheduler could not enqueue due jobs")
             finally:
@@ -259,7 +377,9 @@ class SchedulerThread(threading.Thread):
         self.stopping.set()
 
 
-def start_scheduler(interval: float = 5.0, worker: str = "") -> SchedulerThread:
-    thread = SchedulerThread(interval, worker)
+def start_scheduler(
+    interval: float = 5.0, worker: str = "", schedule: bool = True
+) -> SchedulerThread:
+    thread = SchedulerThread(interval, worker, schedule)
     thread.start()
     return thread

@@ -4,6 +4,11 @@ from datetime import datetime
 
 from ninja import Schema
 
+# The same shapes as uploads' row errors and data sets' messages: one name, one schema in
+# the OpenAPI document.
+from perfplat.datasets.schemas import MessageOut  # noqa: F401 - collectors.api's reply
+from perfplat.uploads.schemas import RowErrorOut
+
 
 class CollectorIn(Schema):
     name: str
@@ -64,13 +69,6 @@ class CollectorOut(Schema):
         return job.attempts if job is not None else 0
 
 
-class RowErrorOut(Schema):
-    row: int
-    column: str
-    value: str
-    problem: str
-
-
 class RunOut(Schema):
     id: int
     # schedule, manual ("Run now") or dry-run
@@ -90,8 +88,3 @@ class RunOut(Schema):
     error_count: int
     # A dry run's first records, as they would be stored.
     preview: list[dict]
-
-
-class MessageOut(Schema):
-    status: str
-    message: str

@@ -2,9 +2,9 @@
 the same transaction), and run them.
 
 A run is a pipeline of small stages: fetch (fetching.py) -> read the body as a table ->
-map and convert the rows to records (reading.py, reusing the spreadsheet uploads' parser and
-conversion) -> validate and store through the write path (`writes.write_records`, provenance
-"collector"). A dry run stops after validating. Any failure is recorded on the run with a
+map, convert by the declared field types and validate (reading.py, through perfplat.ingest's
+pipeline, as spreadsheet uploads do) -> store through the write path (`writes.store_records`,
+provenance "collector"). A dry run stops after validating. Any failure is recorded on the run with a
 message for people, and nothing is written.
 
 `actor` is the signed-in user, or None for the platform itself (the command line, the demo,
@@ -24,9 +24,10 @@ from django.utils import timezone
 from perfplat.accounts.permissions import check
 from perfplat.audit.services import record, snapshot
 from perfplat.datasets import writes
+from perfplat.datasets.corrections import check_reason
 from perfplat.datasets.models import DataSet, WriteBatch
 from perfplat.datasets.periods import format_timestamp
-from perfplat.errors import Conflict, InvalidRecords, InvalidRequest, NotFound, PerfplatError
+from perfplat.errors import Conflict, InvalidRequest, NotFound, PerfplatError
 
 from . import fetching, reading, scheduler
 from .models import Collector, CollectorRun, ScheduledJob
@@ -269,10 +270,14 @@ def history(collector: Collector, limit: int = 50):
 # running
 
 
-def run_now(actor, collector: Collector, now: datetime | None = None) -> CollectorRun:
+def run_now(
+    actor, collector: Collector, now: datetime | None = None, reason: str = ""
+) -> CollectorRun:
     """Run a collector at once (paused or not), under its job's lease so it never overlaps a
-    scheduled run; Conflict while another run is in progress."""
+    scheduled run; Conflict while another run is in progress. `reason`: why, should the run
+    correct records of a published data set (the corrections log)."""
     check(actor, "data_set.manage", collector.data_set)
+    reason = check_reason(reason)
     now = now or timezone.now()
     job = job_of(collector, now)
     lease = scheduler.acquire_lease(job.pk, now)
@@ -282,7 +287,7 @@ def run_now(actor, collector: Collector, now: datetime | None = None) -> Collect
         )
     run = None
     try:
-        run = _run(collector, CollectorRun.MANUAL, actor, now)
+        run = _run(collector, CollectorRun.MANUAL, actor, now, reason)
     finally:
         failed = run is None or run.outcome == CollectorRun.FAILED
         scheduler.release_lease(
@@ -323,7 +328,9 @@ def _check_identity(data_set: DataSet, records: list[dict]) -> None:
         )
 
 
-def _fetch_records(collector: Collector, run: CollectorRun, dry: bool, user) -> None:
+def _fetch_records(
+    collector: Collector, run: CollectorRun, dry: bool, user, reason: str = ""
+) -> None:
     data_set = collector.data_set
     max_bytes = settings.PERFPLAT_COLLECTOR_MAX_BYTES
     response = fetching.fetch(
@@ -339,27 +346,27 @@ def _fetch_records(collector: Collector, run: CollectorRun, dry: bool, user) -> 
         reading.decode(response, max_bytes), collector.format, collector.sheet
     )
     run.rows = table.row_count
-    prepared = reading.prepare(data_set, table, collector.mapping)
-    _check_identity(data_set, prepared.records)
-    try:
-        if dry:
-            batch = writes.validate_for(data_set, prepared.records)
-            run.records = len(batch.records)
-            run.preview = [_preview(record) for record in batch.records[:PREVIEW_RECORDS]]
-        else:
-            source = writes.WriteSource(WriteBatch.COLLECTOR, user_id=getattr(user, "pk", None))
-            run.records = writes.write_records(data_set, prepared.records, source)
-    except InvalidRecords as error:
-        raise reading.failure_with_rows(prepared, getattr(error, "problems", []))
+    checked = reading.prepare(data_set, table, collector.mapping)
+    _check_identity(data_set, checked.records)
+    if dry:
+        run.records = len(checked.batch.records)
+        run.preview = [_preview(record) for record in checked.batch.records[:PREVIEW_RECORDS]]
+    else:
+        source = writes.WriteSource(
+            WriteBatch.COLLECTOR, user_id=getattr(user, "pk", None), reason=reason
+        )
+        run.records = checked.store(data_set, source)
 
 
-def _run(collector: Collector, trigger: str, user, now: datetime | None) -> CollectorRun:
+def _run(
+    collector: Collector, trigger: str, user, now: datetime | None, reason: str = ""
+) -> CollectorRun:
     started = now or timezone.now()
     clock = time.monotonic()
     dry = trigger == CollectorRun.DRY_RUN
     run = CollectorRun(collector=collector, trigger=trigger, user=_user(user), started_at=started)
     try:
-        _fetch_records(collector, run, dry, _user(user))
+        _fetch_records(collector, run, dry, _user(user), reason)
         run.outcome = CollectorRun.SUCCEEDED
     except PerfplatError as error:
         run.outcome = CollectorRun.FAILED

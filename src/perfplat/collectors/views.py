@@ -12,11 +12,11 @@ from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
 
 from perfplat.accounts.permissions import requires
-from perfplat.datasets.models import DataSet
+from perfplat.datasets.models import Correction, DataSet
 from perfplat.datasets.services import freshness
-from perfplat.errors import Conflict, InvalidRequest
+from perfplat.errors import InvalidRequest, PerfplatError
+from perfplat.ingest import conversion
 from perfplat.manage.views.common import answers
-from perfplat.uploads import conversion
 
 from . import services
 from .forms import CollectorForm, interval_text
@@ -217,6 +217,7 @@ def collector_detail(request, data_set_id: int, collector_id: int):
             "history_head": ["When", "How", "Outcome", "Rows", "Records", "Error"],
             "history": history_rows(collector, services.history(collector)),
             "history_numeric": [3, 4],
+            "max_reason_length": Correction.MAX_REASON_LENGTH,
             "breadcrumbs": _crumbs(data_set, _list_crumb(data_set)),
         },
     )
@@ -261,8 +262,8 @@ def collector_edit(request, data_set_id: int, collector_id: int):
 def collector_run(request, data_set_id: int, collector_id: int):
     collector = services.find_collector(data_set_id, collector_id)
     try:
-        run = services.run_now(request.user, collector)
-    except Conflict as error:
+        run = services.run_now(request.user, collector, reason=request.POST.get("reason", ""))
+    except PerfplatError as error:
         messages.info(request, error.message)
         return redirect("collectors:detail", data_set_id, collector.pk)
     if run.outcome == CollectorRun.SUCCEEDED:

@@ -5,6 +5,10 @@
                   "data_set": "group/type", "query": "period=week&collect=count:sum",
                   "value": "count:sum", "group": "channel", "metric": "slug", "text": "..."}]}
 
+A completion funnel may instead show every step of the service's journey beacon:
+{"kind": "completion-funnel", "source": "beacon", "query": "period=day&duration=28"}, its
+query giving only the time range (perfplat.beacon).
+
 The baseline is the period the team measures change from: two dates (both included) written
 as an ISO 8601 interval, or "" while it is not chosen.
 
@@ -37,8 +41,13 @@ MODULE_KINDS = {
 # Kinds that read a data set through the read API.
 DATA_KINDS = {TIME_SERIES, GROUPED_TIME_SERIES, COMPLETION_FUNNEL, SATISFACTION, TABLE}
 METADATA = ("audience", "usage", "baseline")
+# A module's `source` when it reads the journey beacon's counts instead of a data set.
+BEACON = "beacon"
+# The only read API parameters of a beacon funnel's query: its time range.
+BEACON_QUERY_PARAMETERS = {"start_at", "end_at", "duration", "period", "inclusive"}
 MODULE_KEYS = (
     "kind",
+    "source",
     "title",
     "description",
     "data_set",
@@ -61,7 +70,45 @@ def _text(value, where: str, limit: int) -> str:
     return value.strip()
 
 
-def _clean_module(index: int, module, data_sets: dict, metrics: set) -> dict:
+def _clean_beacon_funnel(where: str, module: dict, clean: dict, has_beacon: bool) -> dict:
+    """A completion funnel of the journey beacon's steps: no data set; a query that gives
+    only its time range (all time when empty)."""
+    source = _text(module.get("source"), f"{where}.source", 20)
+    if source != BEACON or clean["kind"] != COMPLETION_FUNNEL:
+        raise InvalidRequest(
+            f"{where}.source: only a completion funnel has a source, and it can only be "
+            f"{BEACON!r} (the journey beacon)",
+            field=f"{where}.source",
+        )
+    if not has_beacon:
+        raise InvalidRequest(
+            f"{where}.source: the service's journey beacon is off: turn it on first",
+            field=f"{where}.source",
+        )
+    if module.get("data_set"):
+        raise InvalidRequest(
+            f"{where}.data_set: a funnel of the journey beacon reads no data set",
+            field=f"{where}.data_set",
+        )
+    query = _text(module.get("query"), f"{where}.query", 500)
+    params = parse_qs(query, keep_blank_values=True)
+    others = sorted(set(params) - BEACON_QUERY_PARAMETERS)
+    if others:
+        raise InvalidRequest(
+            f"{where}.query: a funnel of the journey beacon takes only a time range "
+            f"(like period=day&duration=28), not {', '.join(others)}",
+            field=f"{where}.query",
+        )
+    try:
+        parse_query(params, raw_queries_allowed=True, now=0)
+    except InvalidQuery as error:
+        raise InvalidRequest(f"{where}.query: {error.message}", field=f"{where}.query")
+    return {**clean, "source": BEACON, "query": query}
+
+
+def _clean_module(
+    index: int, module, data_sets: dict, metrics: set, has_beacon: bool = False
+) -> dict:
     where = f"modules[{index}]"
     if not isinstance(module, dict):
         raise InvalidRequest(f"{where} must be an object", field=where)
@@ -87,6 +134,8 @@ def _clean_module(index: int, module, data_sets: dict, metrics: set) -> dict:
                 f"{where}.metric: the service has no metric {metric!r}", field=f"{where}.metric"
             )
         clean["metric"] = metric
+    if module.get("source"):
+        return _clean_beacon_funnel(where, module, clean, has_beacon)
     if kind == TEXT:
         clean["text"] = _text(module.get("text"), f"{where}.text", 10000)
         if not clean["text"]:
@@ -197,10 +246,20 @@ def clean_content(content, service) -> dict:
         raise InvalidRequest(f"A dashboard has at most {MAX_MODULES} modules", field="modules")
     data_sets = {str(d): d for d in service.data_sets.all()}
     metrics = set(service.metrics.values_list("slug", flat=True))
+    has_beacon = any(isinstance(m, dict) and m.get("source") for m in modules) and (
+        _has_beacon(service)
+    )
     clean["modules"] = [
-        _clean_module(index, module, data_sets, metrics) for index, module in enumerate(modules)
+        _clean_module(index, module, data_sets, metrics, has_beacon)
+        for index, module in enumerate(modules)
     ]
     return clean
+
+
+def _has_beacon(service) -> bool:
+    from perfplat.beacon.models import Beacon
+
+    return Beacon.objects.filter(service=service).exists()
 
 
 def default_content(service) -> dict:
@@ -244,6 +303,17 @@ def default_content(service) -> dict:
                 "data_set": completion,
                 "query": "period=week&collect=started:sum&collect=completed:sum&duration=12",
                 "description": "Digital journeys started and completed.",
+            }
+        )
+    if _has_beacon(service):
+        modules.append(
+            {
+                "kind": COMPLETION_FUNNEL,
+                "source": BEACON,
+                "title": "Steps of the online journey over the last 28 days",
+                "query": "period=day&duration=28",
+                "description": "How many people reached each step, and how many went on to "
+                "the next, counted by the journey beacon.",
             }
         )
     satisfaction = by_type.get("user-satisfaction")

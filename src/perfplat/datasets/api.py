@@ -7,9 +7,20 @@ from perfplat.accounts.permissions import requires
 from perfplat.errors import InvalidRequest
 from perfplat.registry.models import Service
 
-from . import services
+from . import fields, services, stored_values
 from .models import DataSet
-from .schemas import DataSetCreated, DataSetIn, DataSetOut, DataSetPatch, MessageOut, TokenOut
+from .schemas import (
+    ConversionOut,
+    ConvertIn,
+    DataSetCreated,
+    DataSetIn,
+    DataSetOut,
+    DataSetPatch,
+    FieldsIn,
+    FieldsOut,
+    MessageOut,
+    TokenOut,
+)
 
 router = Router(tags=["data sets"])
 
@@ -83,7 +94,62 @@ def rotate_token(request, data_set_id: int):
 
 @router.post("/data-sets/{data_set_id}/empty", response=MessageOut)
 @requires("data_set.manage")
-def empty_data_set(request, data_set_id: int):
+def empty_data_set(request, data_set_id: int, reason: str = ""):
+    """Delete every record. Emptying a published data set is a public correction: say why in
+    the `reason` query parameter (optional), as on the write API."""
     data_set = DataSet.objects.select_related("service").get(pk=data_set_id)
-    services.empty(data_set, actor=request.user)
+    services.empty(data_set, actor=request.user, reason=reason)
     return {"status": "ok", "message": f"{data_set.name} now contains 0 records"}
+
+
+# declared fields
+
+
+def _fields_of(data_set: DataSet) -> dict:
+    return {
+        "standard_type": data_set.standard_type,
+        "fields": [declaration.as_dict() for declaration in fields.declared_fields(data_set)],
+        "needs_conversion": fields.needs_conversion(data_set),
+    }
+
+
+@router.get("/data-sets/{data_set_id}/fields", response=FieldsOut)
+@requires("data_set.manage")
+def get_fields(request, data_set_id: int):
+    """The data set's declared fields: its standard type's, or those proposed from its first
+    data (`confirmed` false) and confirmed by its team."""
+    return _fields_of(DataSet.objects.get(pk=data_set_id))
+
+
+@router.put("/data-sets/{data_set_id}/fields", response=FieldsOut)
+@requires("data_set.manage")
+def put_fields(request, data_set_id: int, payload: FieldsIn):
+    """Declare and confirm a free-form data set's fields: from then on every write is checked
+    against them (the JSON write API strictly: "1200" is not a whole number)."""
+    data_set = DataSet.objects.select_related("service").get(pk=data_set_id)
+    services.declare_fields(request.user, data_set, [item.dict() for item in payload.fields])
+    return _fields_of(data_set)
+
+
+@router.post("/data-sets/{data_set_id}/fields/convert", response=ConversionOut)
+@requires("data_set.manage")
+def convert_fields(request, data_set_id: int, payload: ConvertIn):
+    """Convert the stored values of the declared fields to their types ("1,200" -> 1200), all
+    or none: when a value cannot be converted nothing changes and the answer is a 400 listing
+    them (a dry run lists them with a 200)."""
+    data_set = DataSet.objects.select_related("service").get(pk=data_set_id)
+    report = stored_values.convert_stored_values(data_set, request.user, dry_run=payload.dry_run)
+    if report.problem_count and not payload.dry_run:
+        raise InvalidRequest(
+            report.summary + ": " + report.problems[0].text,
+            messages=[problem.text for problem in report.problems],
+        )
+    return {
+        "status": "ok",
+        "message": report.summary,
+        "dry_run": report.dry_run,
+        "changed_records": report.changed_records,
+        "changed_values": report.changed_values,
+        "problems": [problem.as_dict() for problem in report.problems],
+        "problem_count": report.problem_count,
+    }

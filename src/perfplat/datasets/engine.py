@@ -6,6 +6,8 @@ only after they match the identifier pattern, so they cannot break out of the JS
 value travels as a query parameter.
 """
 
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,7 +16,7 @@ from django.db import connection
 
 from perfplat.errors import InvalidQuery
 
-from .models import IDENTIFIER, DataSet
+from .models import IDENTIFIER, MAX_NUMBER, DataSet
 from .periods import PERIOD_FIELDS, PERIODS, add_periods, format_timestamp, period_range
 from .queries import Query
 
@@ -36,6 +38,12 @@ class SQLite:
 
     def number(self, field):
         return self.scalar(field)
+
+    def sum(self, field):
+        # total(), not sum(): SQLite's integer sum() fails the whole statement with "integer
+        # overflow" past 2^63, where total() adds in floating point (exact while the running
+        # total stays within 2^53, which `_bounded` then requires of the answer).
+        return f"total({self.number(field)})"
 
     def is_string(self, field):
         return f"json_type(data, '$.{field}') = 'text'"
@@ -84,6 +92,10 @@ class PostgreSQL(SQLite):
 
     def number(self, field):
         return f"(data ->> '{field}')::numeric"
+
+    def sum(self, field):
+        # numeric sums are exact and never overflow; `_bounded` checks the answer.
+        return f"coalesce(sum({self.number(field)}), 0)"
 
     def is_string(self, field):
         return f"jsonb_typeof(data -> '{field}') = 'string'"
@@ -143,11 +155,27 @@ def value_sort_key(value):
     return (3, value)
 
 
-def _number(value):
-    # PostgreSQL sums numeric as Decimal: whole sums of whole numbers stay integers.
+def _bounded(value, item) -> int | float | None:
+    """A sum or mean from the database as JSON carries it exactly: a whole number within
+    MAX_NUMBER is an int (1.5 + 1.5 is 3 on both databases), anything else a float. A sum
+    beyond MAX_NUMBER, or a mean that is not finite (only data stored before numbers were
+    bounded, or very many large values, can make one), is refused: the query cannot be
+    answered exactly."""
+    if value is None:
+        return None
     if isinstance(value, Decimal):
-        return int(value) if value.as_tuple().exponent >= 0 else float(value)
-    return value
+        # PostgreSQL's numeric: exact, of any size.
+        if value.is_finite() and value == value.to_integral_value() and abs(value) <= MAX_NUMBER:
+            return int(value)
+        value = float(value) if value.is_finite() else math.inf
+    value = float(value) if abs(value) > MAX_NUMBER else value
+    if not math.isfinite(value) or (item.method == "sum" and abs(value) > MAX_NUMBER):
+        verb = "sum" if item.method == "sum" else "average"
+        raise InvalidQuery(
+            f"Cannot {verb} field {item.field!r}: the result lies beyond ±{MAX_NUMBER} "
+            "(2^53 - 1), the largest number perfplat adds up exactly"
+        )
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 @dataclass
@@ -227,7 +255,7 @@ def _aggregates(query: Query, sql) -> list[str]:
     for item in query.collect:
         field = item.field
         if item.method == "sum":
-            columns.append(f"coalesce(sum({sql.number(field)}), 0)")
+            columns.append(sql.sum(field))
         elif item.method == "mean":
             columns.append(f"avg({sql.number(field)})")
         elif item.method == "count":
@@ -242,7 +270,7 @@ def _collected(query: Query, values, sql) -> dict:
     result = {}
     for item, value in zip(query.collect, values, strict=True):
         if item.method in ("sum", "mean"):
-            value = _number(value)
+            value = _bounded(value, item)
             if item.method == "mean" and value is not None:
                 value = float(value)
         elif item.method is None or item.method == "set":
@@ -322,6 +350,12 @@ _RAW_COLUMNS = {
 
 
 def _raw(query: Query, plan: Plan, sql) -> list[dict]:
+    return list(_raw_records(query, plan, sql))
+
+
+def _raw_records(query: Query, plan: Plan, sql) -> Iterator[dict]:
+    """The records of a raw query, one at a time: the statement runs now (so its errors are
+    raised here), and rows are fetched in chunks as the records are taken."""
     order = []
     if query.sort_by in _RAW_COLUMNS:
         column = _RAW_COLUMNS[query.sort_by]
@@ -342,20 +376,62 @@ def _raw(query: Query, plan: Plan, sql) -> list[dict]:
     if query.limit is not None:
         statement += " LIMIT %s"
         params.append(query.limit)
+    cursor = connection.cursor()
+    try:
+        cursor.execute(statement, params)
+    except Exception:
+        cursor.close()
+        raise
+    return _records_of(cursor)
+
+
+def _records_of(cursor) -> Iterator[dict]:
     loads = orjson.loads
-    records = []
-    for row in _fetch(statement, params):
-        record = {"_id": row[0]}
-        if row[1] is not None:
-            record["_timestamp"] = format_timestamp(row[1])
-        # Fields by name: PostgreSQL's jsonb keeps no order, and the CSV columns follow this.
-        record.update(sorted(loads(row[9]).items()))
-        if row[1] is not None:
-            for name, start in zip(PERIOD_FIELDS, row[2:8], strict=True):
-                record[name] = format_timestamp(start)
-        record["_updated_at"] = format_timestamp(row[8])
-        records.append(record)
-    return records
+    try:
+        while rows := cursor.fetchmany(500):
+            for row in rows:
+                record = {"_id": row[0]}
+                if row[1] is not None:
+                    record["_timestamp"] = format_timestamp(row[1])
+                # Fields by name: PostgreSQL's jsonb keeps no order.
+                record.update(sorted(loads(row[9]).items()))
+                if row[1] is not None:
+                    for name, start in zip(PERIOD_FIELDS, row[2:8], strict=True):
+                        record[name] = format_timestamp(start)
+                record["_updated_at"] = format_timestamp(row[8])
+                yield record
+    finally:
+        cursor.close()
+
+
+def result_table(data_set: DataSet, query: Query) -> tuple[list[str], Iterator[list]]:
+    """A query's result as a table, for CSV: its columns, known before any row is read (from
+    the query, and for a raw read from the fields the data set holds), and its rows, one at a
+    time (a raw read's records are fetched in chunks as they are written out). Nested period
+    results are flattened: a row per group and period."""
+    if query.is_raw:
+        sql = dialect()
+        records = _raw_records(query, _where(query, data_set, sql), sql)
+        columns = ["_id", "_timestamp", *sorted(data_set.field_types), *PERIOD_FIELDS]
+        columns.append("_updated_at")
+    else:
+        records = _flattened(run_query(data_set, query), query.group_by)
+        collected = [key for item in query.collect for key in item.keys]
+        columns = list(query.group_by)
+        if query.period is not None:
+            columns += ["_start_at", "_end_at"]
+        columns += ["_count", *collected]
+    return columns, ([record.get(column) for column in columns] for record in records)
+
+
+def _flattened(items: list[dict], group_by: tuple[str, ...]) -> Iterator[dict]:
+    for item in items:
+        if "values" in item:
+            head = {key: item[key] for key in group_by}
+            for period in item["values"]:
+                yield {**head, **period}
+        else:
+            yield item
 
 
 def _group_columns(query: Query, plan: Plan, sql) -> list[str]:

@@ -11,6 +11,17 @@ from perfplat.errors import InvalidRequest
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Bounds on what a record may hold (README, "Limits"). Every number stored lies within
+# ±(2^53 - 1), so it is exact as a JSON number in every client (RFC 7493's I-JSON range) and
+# sums of them stay exact; the read API refuses a sum or mean beyond it (datasets.engine).
+MAX_NUMBER = 2**53 - 1
+# A field name (a record's key) is at most this long.
+MAX_KEY_LENGTH = 100
+# A text value is at most this long.
+MAX_TEXT_LENGTH = 10_000
+# A data set holds at most this many distinct fields: every raw read, CSV and the data set's
+# field list grows with them.
+MAX_FIELDS = 500
 
 
 def validate_slug(kind: str, value: str, field: str = "") -> str:
@@ -56,6 +67,9 @@ class DataSet(models.Model):
     # The JSON types each field has had since the data set was last emptied: lets a query skip
     # the per-row type check when a field has only ever held numbers.
     field_types = models.JSONField(default=dict, blank=True)
+    # A free-form data set's declared fields (datasets.fields.FieldDeclaration.as_dict): proposed
+    # from its first data, then confirmed or edited by its team. A standard type declares its own.
+    field_declarations = models.JSONField(default=list, blank=True)
     last_write_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every change to the records; caches of query results key on it.
     version = models.BigIntegerField(default=0)
@@ -98,14 +112,23 @@ class DataSetToken(models.Model):
 
 
 class WriteBatch(models.Model):
-    """One write: an API request, an upload or a collector run. Records point at the batch that
-    last wrote them, which is how the platform knows whether data arrives manually or
-    automatically."""
+    """One write: an API request, an upload, a collector run or the journey beacon's daily
+    counts. Records point at the batch that last wrote them, which is how the platform knows
+    whether data arrives manually or automatically."""
 
     API = "api"
     UPLOAD = "upload"
     COLLECTOR = "collector"
-    KINDS = [(API, "API"), (UPLOAD, "Spreadsheet upload"), (COLLECTOR, "Collector")]
+    # The journey beacon (perfplat.beacon): counts the platform measured itself.
+    BEACON = "beacon"
+    KINDS = [
+        (API, "API"),
+        (UPLOAD, "Spreadsheet upload"),
+        (COLLECTOR, "Collector"),
+        (BEACON, "Journey beacon"),
+    ]
+    # Kinds whose data arrives with nobody typing or uploading it.
+    AUTOMATIC = frozenset({API, COLLECTOR, BEACON})
 
     data_set = models.ForeignKey(DataSet, on_delete=models.CASCADE, related_name="batches")
     kind = models.CharField(max_length=20, choices=KINDS)
@@ -157,18 +180,55 @@ class Record(models.Model):
 
 
 class Correction(models.Model):
-    """A PATCH or DELETE of one record: the data set's corrections log."""
+    """A change to a record of a published data set: the public corrections log (SPEC 13).
+
+    One row per record changed (a PATCH, a DELETE, a write or upload that replaced a stored
+    record with different values), or one row for an emptying (`record_count` records gone).
+    `starts_at` and `ends_at` (epoch seconds, end exclusive) are the stretch of time the
+    records before and after describe: their `_timestamp` to the end of their `period`, which
+    tells which published figures the correction revised."""
+
+    PATCH, DELETE, REPLACE, EMPTY = "patch", "delete", "replace", "empty"
+    ACTIONS = [
+        (PATCH, "Changed"),
+        (DELETE, "Deleted"),
+        (REPLACE, "Replaced"),
+        (EMPTY, "Emptied"),
+    ]
+    API, UPLOAD, COLLECTOR, MANAGE = "api", "upload", "collector", "manage"
+    PATHS = [
+        (API, "Write API"),
+        (UPLOAD, "Spreadsheet upload"),
+        (COLLECTOR, "Collector"),
+        (MANAGE, "Management pages"),
+    ]
+    MAX_REASON_LENGTH = 500
 
     data_set = models.ForeignKey(DataSet, on_delete=models.CASCADE, related_name="corrections")
-    record_id = models.CharField(max_length=255)
-    action = models.CharField(max_length=10, choices=[("patch", "Patch"), ("delete", "Delete")])
+    record_id = models.CharField(max_length=255, blank=True)
+    action = models.CharField(max_length=10, choices=ACTIONS)
     before = models.JSONField(null=True)
     after = models.JSONField(null=True)
+    path = models.CharField(max_length=10, choices=PATHS, default=API)
+    # Who made it, as the public sees it: an organisation, never a person.
+    organisation = models.ForeignKey(
+        "registry.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True, default="")
+    starts_at = models.BigIntegerField(null=True)
+    ends_at = models.BigIntegerField(null=True)
+    # How many records an emptying removed (1 for the other actions).
+    record_count = models.PositiveIntegerField(default=1)
+    # Kept for the platform's own investigations; never shown publicly.
     token = models.ForeignKey(DataSetToken, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["data_set", "created_at"], name="correction_time")]
 
     def __str__(self):
         return f"{self.action} of record {self.record_id}"

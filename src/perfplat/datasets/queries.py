@@ -41,6 +41,12 @@ PARAMETERS = SINGLE + REPEATABLE
 
 
 MAX_PERIODS = 10_000
+# A raw read (no group_by, no period) returns at most RAW_DEFAULT_LIMIT records unless `limit`
+# asks for more, and never more than RAW_MAX_LIMIT: one anonymous request must not read a whole
+# data set. (Backdrop had no default; README says so.) Narrow by start_at and end_at to read
+# the rest.
+RAW_DEFAULT_LIMIT = 1_000
+RAW_MAX_LIMIT = 10_000
 # The shortest length of each period, in seconds.
 _SHORTEST = {
     "hour": 3600,
@@ -320,6 +326,14 @@ def parse_query(params: Mapping[str, list[str]], *, raw_queries_allowed: bool, n
         limit = _whole_number(limit_text)
         if limit is None:
             raise InvalidQuery(f"limit must be a non-negative whole number, not {limit_text!r}")
+    if not group_by and period is None:
+        if limit is None:
+            limit = RAW_DEFAULT_LIMIT
+        elif limit > RAW_MAX_LIMIT:
+            raise InvalidQuery(
+                f"limit must be at most {RAW_MAX_LIMIT} for a read without group_by or period: "
+                "read the rest in smaller ranges of start_at and end_at"
+            )
 
     query = Query(
         start_at=start_at,

@@ -3,6 +3,27 @@
 from datetime import datetime
 
 from ninja import Schema
+from pydantic import StrictBool, StrictStr
+
+
+class FieldOut(Schema):
+    """A declared field (datasets.fields.FieldDeclaration)."""
+
+    name: str
+    # text, whole-number, number, boolean or date-time
+    type: str
+    required: bool
+    allowed_values: list[str]
+    description: str
+    # False while the field is only proposed from the data set's first data: writes are
+    # checked against confirmed fields only.
+    confirmed: bool
+
+
+def _fields_out(data_set) -> list[dict]:
+    from .fields import declared_fields
+
+    return [declaration.as_dict() for declaration in declared_fields(data_set)]
 
 
 class DataSetOut(Schema):
@@ -24,6 +45,13 @@ class DataSetOut(Schema):
     source: str
     # Whether its last write is older than max_age_expected (services.freshness).
     stale: bool
+    # Its declared fields: its standard type's, or those proposed from its first data and
+    # confirmed by its team.
+    fields: list[FieldOut]
+
+    @staticmethod
+    def resolve_fields(data_set) -> list[dict]:
+        return _fields_out(data_set)
 
     @staticmethod
     def resolve_stale(data_set) -> bool:
@@ -74,3 +102,48 @@ class TokenOut(Schema):
 class MessageOut(Schema):
     status: str
     message: str
+
+
+class FieldIn(Schema):
+    name: StrictStr
+    # text, whole-number, number, boolean or date-time
+    type: StrictStr
+    required: StrictBool = False
+    # For text fields: the only values the field may hold.
+    allowed_values: list[StrictStr] = []
+    description: StrictStr = ""
+
+
+class FieldsIn(Schema):
+    fields: list[FieldIn]
+
+
+class FieldsOut(Schema):
+    standard_type: str
+    fields: list[FieldOut]
+    # Declared fields that have stored values of another type ("1200" as text in a
+    # whole-number field): POST .../fields/convert converts them.
+    needs_conversion: list[str]
+
+
+class ConvertIn(Schema):
+    dry_run: StrictBool = False
+
+
+class StoredValueProblemOut(Schema):
+    record_id: str
+    field: str
+    value: str
+    problem: str
+
+
+class ConversionOut(Schema):
+    status: str
+    message: str
+    dry_run: bool
+    changed_records: int
+    # field -> how many of its values change
+    changed_values: dict[str, int]
+    # The values that cannot be converted (the first 100; problem_count says how many).
+    problems: list[StoredValueProblemOut]
+    problem_count: int

@@ -15,8 +15,9 @@ from perfplat.accounts.permissions import check
 from perfplat.audit.services import record, snapshot
 from perfplat.errors import Conflict, InvalidRequest
 
-from . import writes
-from .models import IDENTIFIER, DataSet, DataSetToken, validate_slug
+from . import corrections, writes
+from . import fields as declared
+from .models import IDENTIFIER, Correction, DataSet, DataSetToken, validate_slug
 from .types import TYPES
 
 SETTINGS_FIELDS = [
@@ -166,6 +167,11 @@ def update_data_set(actor, data_set: DataSet, **changes) -> DataSet:
         DataSet.objects.filter(pk=data_set.pk).update(**values, version=F("version") + 1)
         for name, value in values.items():
             setattr(data_set, name, value)
+        # Imported here: metrics build on data sets. The data set's type is part of the
+        # verdict of each metric that reads it, so those verdicts are checked again.
+        from perfplat.metrics.services import recheck_support
+
+        recheck_support(data_set.metrics.select_related("data_set"))
         record(
             actor,
             "data_set.update",
@@ -196,11 +202,20 @@ def rotate_token(data_set: DataSet, actor=None) -> str:
     return token
 
 
-def empty(data_set: DataSet, actor=None) -> None:
+def empty(data_set: DataSet, actor=None, reason: str = "", source=None) -> None:
+    """Delete every record (a correction, with `reason`, when the data set is published).
+    `source`: how the request came, when not the management pages or the command line (the
+    write API's PUT passes its token's)."""
     check(actor, "data_set.manage", data_set)
+    if source is None:
+        source = writes.WriteSource(
+            writes.WriteBatch.API,
+            user_id=actor.pk if getattr(actor, "is_authenticated", False) else None,
+            reason=corrections.check_reason(reason),
+            path=Correction.MANAGE,
+        )
     with transaction.atomic():
-        count = data_set.record_set.count()
-        writes.empty_data_set(data_set)
+        count = writes.empty_data_set(data_set, source)
         record(
             actor,
             "data_set.empty",
@@ -209,6 +224,38 @@ def empty(data_set: DataSet, actor=None) -> None:
             {"records": 0},
             **_audit_scope(data_set),
         )
+
+
+def declare_fields(actor, data_set: DataSet, items) -> list[declared.FieldDeclaration]:
+    """Confirm a free-form data set's fields as its team declares them (a list of {name,
+    type, required, allowed_values, description}): from then on every write is checked
+    against them. A standard type's fields are its type's and cannot be changed."""
+    check(actor, "data_set.manage", data_set)
+    if data_set.standard_type:
+        raise InvalidRequest(
+            f"The fields of {data_set} are those of its standard type "
+            f"{data_set.standard_type} and cannot be changed",
+            field="fields",
+        )
+    declarations = declared.check_declarations(items)
+    stored = [declaration.as_dict() for declaration in declarations]
+    with transaction.atomic():
+        before = (
+            DataSet.objects.select_for_update()
+            .values_list("field_declarations", flat=True)
+            .get(pk=data_set.pk)
+        )
+        DataSet.objects.filter(pk=data_set.pk).update(field_declarations=stored)
+        data_set.field_declarations = stored
+        record(
+            actor,
+            "data_set.fields",
+            data_set,
+            {"fields": before},
+            {"fields": stored},
+            **_audit_scope(data_set),
+        )
+    return declarations
 
 
 def data_sets_with_counts():
@@ -225,7 +272,8 @@ MANUAL, AUTOMATIC, MIXED, NO_DATA = "manual", "automatic", "mixed", "no data"
 
 def sources_of(data_sets, now=None) -> dict[int, str]:
     """How each data set's data arrived in the last 90 days: manual (spreadsheet uploads),
-    automatic (the API or a collector), mixed, or no data. One query for all of them."""
+    automatic (the API, a collector or the journey beacon), mixed, or no data. One query for
+    all of them."""
     from datetime import timedelta
 
     from .models import WriteBatch
@@ -246,8 +294,10 @@ def sources_of(data_sets, now=None) -> dict[int, str]:
 
 
 def _source(kinds: set[str]) -> str:
-    manual = "upload" in kinds
-    automatic = bool(kinds & {"api", "collector"})
+    from .models import WriteBatch
+
+    manual = WriteBatch.UPLOAD in kinds
+    automatic = bool(kinds & WriteBatch.AUTOMATIC)
     if manual and automatic:
         return MIXED
     if manual:

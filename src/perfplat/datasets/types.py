@@ -7,6 +7,8 @@ write (API, upload, collector) in addition to the general record rules; a free-f
 
 from dataclasses import dataclass, field
 
+from .fields import field_problem, from_spec
+
 STRING, INTEGER, NUMBER = "string", "integer", "number"
 PERIOD_NAMES = ("day", "week", "month", "quarter")
 
@@ -121,22 +123,8 @@ TYPES = {
 
 
 def _type_problem(spec: FieldSpec, value) -> str | None:
-    if value is None:
-        return None if not spec.required else f"field {spec.name!r} is required"
-    if spec.type == STRING:
-        if not isinstance(value, str):
-            return f"field {spec.name!r} must be text, not {value!r}"
-        if spec.choices and value not in spec.choices:
-            return f"field {spec.name!r} must be one of {', '.join(spec.choices)}, not {value!r}"
-        return None
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if spec.type == INTEGER and not (is_number and float(value).is_integer()):
-        return f"field {spec.name!r} must be a whole number, not {value!r}"
-    if spec.type == NUMBER and not is_number:
-        return f"field {spec.name!r} must be a number, not {value!r}"
-    if spec.minimum is not None and value < spec.minimum:
-        return f"field {spec.name!r} must be {spec.minimum:g} or more, not {value!r}"
-    return None
+    # The one check of a value against a declared field, for standard and free-form types.
+    return field_problem(from_spec(spec), value)
 
 
 def apply_type(data_set_type: DataSetType, record: dict) -> list[str]:

@@ -4,19 +4,19 @@ Thin: each view reads the request, calls the write path or the read pipeline, an
 reply. Errors are raised as domain errors and become JSON in `perfplat.errors`.
 """
 
-import csv
 import functools
 import hashlib
-import io
+import itertools
 import time
 from datetime import UTC, datetime
 
 import orjson
 from django.conf import settings
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from perfplat import csvfiles
 from perfplat.errors import (
     InvalidRequest,
     MethodNotAllowed,
@@ -28,9 +28,9 @@ from perfplat.errors import (
     json_response,
 )
 
-from . import services, writes
+from . import corrections, services, writes
 from .access import authorize_write, can_read, find_data_set
-from .engine import run_query
+from .engine import result_table, run_query
 from .models import DataSet
 from .queries import parse_query
 
@@ -103,30 +103,35 @@ def read_json_body(request):
     return writes.parse_json_body(body)
 
 
+def _source(request, token) -> writes.WriteSource:
+    """A write through the API with `token`; its reason for any corrections is the optional
+    `reason` query parameter."""
+    reason = corrections.check_reason(request.GET.get("reason"))
+    return writes.WriteSource(writes.WriteBatch.API, token_id=token.pk, reason=reason)
+
+
 def _write(request, data_set: DataSet) -> HttpResponse:
     token = authorize_write(request, data_set)
+    source = _source(request, token)
     records = writes.records_from_body(read_json_body(request))
-    count = writes.write_records(
-        data_set, records, writes.WriteSource(writes.WriteBatch.API, token_id=token.pk)
-    )
+    count = writes.write_records(data_set, records, source)
     return json_response({"status": "ok", "count": count})
 
 
 def _empty(request, data_set: DataSet) -> HttpResponse:
-    authorize_write(request, data_set)
+    source = _source(request, authorize_write(request, data_set))
     if read_json_body(request) != []:
         raise InvalidRequest(
             "Not implemented: you can only pass an empty JSON list, which empties the data set"
         )
-    services.empty(data_set)
+    services.empty(data_set, source=source)
     return json_response({"status": "ok", "message": f"{data_set.name} now contains 0 records"})
 
 
 @api_view(RECORD_METHODS)
 def record_view(request, data_group: str, data_type: str, record_id: str):
     data_set = find_data_set(data_group, data_type)
-    token = authorize_write(request, data_set)
-    source = writes.WriteSource(writes.WriteBatch.API, token_id=token.pk)
+    source = _source(request, authorize_write(request, data_set))
     if request.method == "PATCH":
         record = writes.patch_record(data_set, record_id, read_json_body(request), source)
         return json_response({"status": "ok", "record": record})
@@ -145,32 +150,49 @@ def _read(request, data_set: DataSet) -> HttpResponse:
         raw_queries_allowed=data_set.raw_queries_allowed,
         now=int(time.time()),
     )
-    data = run_query(data_set, query)
     if query.format == "csv":
-        body = records_csv(data, query.group_by).encode()
-        content_type = "text/csv; charset=utf-8"
-    else:
-        payload = {"data": data}
-        if not data_set.published:
-            payload["warning"] = UNPUBLISHED_WARNING
-        body = orjson.dumps(payload)
-        content_type = "application/json"
+        return _csv_read(request, data_set, query)
+    payload = {"data": run_query(data_set, query)}
+    if not data_set.published:
+        payload["warning"] = UNPUBLISHED_WARNING
+    body = orjson.dumps(payload)
     etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(
-            b"" if request.method == "HEAD" else body, content_type=content_type
+            b"" if request.method == "HEAD" else body, content_type="application/json"
         )
+    return _with_read_headers(response, data_set, etag)
+
+
+def _csv_read(request, data_set: DataSet, query) -> HttpResponse:
+    """A read as CSV, streamed: memory for a chunk of rows, never the whole result. Its ETag
+    comes from the data set's version (which every write bumps) and the validated query, as
+    the body is not known before it is sent."""
+    key = f"{data_set.pk}:{data_set.version}:{query!r}"
+    etag = '"csv-' + hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + '"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    else:
+        columns, rows = result_table(data_set, query)
+        table = itertools.chain([columns], ([_csv_value(v) for v in row] for row in rows))
+        response = StreamingHttpResponse(
+            [] if request.method == "HEAD" else csvfiles.stream(table),
+            content_type="text/csv; charset=utf-8",
+        )
+    response["Content-Disposition"] = (
+        f'inline; filename="{data_set.data_group}-{data_set.data_type}.csv"'
+    )
+    return _with_read_headers(response, data_set, etag)
+
+
+def _with_read_headers(response, data_set: DataSet, etag: str):
     response["ETag"] = etag
     if data_set.published:
         response["Cache-Control"] = f"public, max-age={data_set.effective_cache_max_age}"
     else:
         response["Cache-Control"] = "private, no-cache"
-    if query.format == "csv":
-        response["Content-Disposition"] = (
-            f'inline; filename="{data_set.data_group}-{data_set.data_type}.csv"'
-        )
     return response
 
 
@@ -182,27 +204,6 @@ def _csv_value(value):
     if isinstance(value, list):
         return orjson.dumps(value).decode()
     return value
-
-
-def records_csv(items: list[dict], group_by=()) -> str:
-    """A read result as CSV: one row per record, group or period (nested period results are
-    flattened), columns in order of first appearance."""
-    rows = []
-    for item in items:
-        if "values" in item:
-            head = {key: item[key] for key in group_by}
-            rows.extend({**head, **period} for period in item["values"])
-        else:
-            rows.append(item)
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_value(row.get(column)) for column in columns])
-    return out.getvalue()
 
 
 @api_view(DATA_SET_METHODS)

@@ -1,11 +1,14 @@
 """The write path: decode -> validate every record -> derive period starts -> store atomically.
 
-The write API, spreadsheet uploads and collectors all call `write_records`, so a record is
-checked and stored the same way whichever way it arrives.
+The write API calls `write_records`; spreadsheet uploads and collectors read their tables into
+records first (perfplat.ingest) and then call the same `validate_for` and `store_records`, so a
+record is checked and stored the same way whichever way it arrives. Storing also proposes a
+declaration (datasets.fields) for each field a free-form data set receives for the first time.
 """
 
 import base64
 import hashlib
+import math
 import re
 import secrets
 import time
@@ -25,7 +28,19 @@ from perfplat.errors import (
     RecordProblem,
 )
 
-from .models import IDENTIFIER, Correction, DataSet, Record, WriteBatch
+from . import corrections, fields, values
+from .corrections import Change
+from .models import (
+    IDENTIFIER,
+    MAX_FIELDS,
+    MAX_KEY_LENGTH,
+    MAX_NUMBER,
+    MAX_TEXT_LENGTH,
+    Correction,
+    DataSet,
+    Record,
+    WriteBatch,
+)
 from .periods import EARLIEST, LATEST, OUT_OF_RANGE, format_timestamp, parse_datetime, period_starts
 from .types import TYPES, DataSetType, apply_type
 
@@ -34,18 +49,26 @@ RESERVED_KEYS = ("_id", "_timestamp")
 NUL = "\x00"
 _NO_WHITESPACE = re.compile(r"\S+")
 MAX_ID_LENGTH = 255
-# Floats hold every whole number below this exactly.
-_EXACT = 2**53
+_NUMBERS = (int, float)
 _TYPE_NAMES = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 
 @dataclass(frozen=True)
 class WriteSource:
-    """How a write arrived: through the API with a token, an upload by a user, a collector."""
+    """How a write arrived: through the API with a token, an upload by a user, a collector;
+    and, should it correct published records, why (`reason`, "" when not said)."""
 
     kind: str
     token_id: int | None = None
     user_id: int | None = None
+    reason: str = ""
+    # The path its corrections are logged under, when not the kind's own (the management
+    # pages and API: Correction.MANAGE).
+    path: str = ""
+
+    @property
+    def correction_path(self) -> str:
+        return self.path or corrections.PATHS.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True)
@@ -135,6 +158,11 @@ def _describe(value) -> str:
 
 def key_problem(key: str) -> str | None:
     """Why `key` cannot be a field name of a record, or None when it can."""
+    if len(key) > MAX_KEY_LENGTH:
+        return (
+            f"key {key[:20]!r}... is {len(key)} characters long: "
+            f"keys are at most {MAX_KEY_LENGTH} characters"
+        )
     if not IDENTIFIER.fullmatch(key):
         return (
             f"key {key!r} is not a valid identifier "
@@ -177,9 +205,32 @@ def timestamp_problem(value, error: Exception) -> str:
     )
 
 
+NUMBER_RANGE = (
+    f"numbers must lie between -{MAX_NUMBER} and {MAX_NUMBER} (±(2^53 - 1), the whole "
+    "numbers every JSON reader holds exactly)"
+)
+
+
+def number_problem(value) -> str | None:
+    """Why a number cannot be stored: out of range or not finite; None when it can."""
+    if type(value) is float and not math.isfinite(value):
+        return f"is {value}: {NUMBER_RANGE}"
+    if not -MAX_NUMBER <= value <= MAX_NUMBER:
+        return f"is {value}: {NUMBER_RANGE}"
+    return None
+
+
 def value_problem(key: str, value) -> str | None:
     if type(value) is str and NUL in value:
         return f"field {key!r} contains the NUL character (\\u0000), which cannot be stored"
+    if type(value) is str and len(value) > MAX_TEXT_LENGTH:
+        return (
+            f"field {key!r} is {len(value)} characters long: "
+            f"text values are at most {MAX_TEXT_LENGTH} characters"
+        )
+    if type(value) in (int, float):
+        problem = number_problem(value)
+        return f"field {key!r} {problem}" if problem else None
     if type(value) in _TYPE_NAMES:
         return None
     return f"field {key!r} is {_describe(value)}: values must be strings, numbers, booleans or null"
@@ -209,11 +260,15 @@ def _backdrop_str(value) -> str:
 
 
 def validate_records(
-    records: list, auto_ids: list[str] | None = None, data_set_type: DataSetType | None = None
+    records: list,
+    auto_ids: list[str] | None = None,
+    data_set_type: DataSetType | None = None,
+    declarations: tuple = (),
 ) -> PreparedBatch:
     """Check every record and prepare it for storage, or raise InvalidRecords naming every
     problem (record index and field). A later record with the same _id replaces an earlier.
-    With a standard type, each record must also match the type's schema."""
+    With a standard type, each record must also match the type's schema; with declarations
+    (datasets.fields.FieldDeclaration), each declared field's value must be of its type."""
     auto_ids = auto_ids or []
     problems: list[RecordProblem] = []
     prepared: dict[str, PreparedRecord] = {}
@@ -233,6 +288,8 @@ def validate_records(
             # A copy: the type fills in defaults, and the caller's records stay as they were.
             record = dict(record)
             record_problems = apply_type(data_set_type, record)
+        elif declarations:
+            record_problems = fields.declaration_problems(declarations, record)
         data = {}
         record_id = None
         timestamp = None
@@ -260,10 +317,15 @@ def validate_records(
                 new_ids = False
             else:
                 value_type = type(value)
-                if value_type not in _TYPE_NAMES or (value_type is str and NUL in value):
+                if (
+                    value_type not in _TYPE_NAMES
+                    or (value_type is str and (NUL in value or len(value) > MAX_TEXT_LENGTH))
+                    or (value_type in _NUMBERS and not -MAX_NUMBER <= value <= MAX_NUMBER)
+                ):
+                    # (NaN fails the range check too.)
                     record_problems.append((key, value_problem(key, value)))
                     continue
-                if value_type is float and value.is_integer() and -_EXACT < value < _EXACT:
+                if value_type is float and value.is_integer():
                     # 1.0 is 1: one JSON number, one group, on both databases (spreadsheets
                     # give floats for whole numbers).
                     value = int(value)
@@ -322,18 +384,52 @@ def _record_rows(data_set_id: int, batch_id: int, now: int, records: list[Prepar
         )
 
 
-def _insert_sqlite(cursor, rows, new_ids: bool):
+# Stored records found per query when looking for those a write replaces.
+_LOOKUP_CHUNK = 500
+
+
+def _replaced_sqlite(cursor, data_set_id: int, rows: list[tuple]) -> list[tuple]:
+    """(record_id, timestamp, data) of the stored records that `rows` replace with other
+    values: one indexed lookup per 500 records."""
+    by_id = {row[1]: row for row in rows}
+    ids = list(by_id)
+    found = []
+    for first in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = ids[first : first + _LOOKUP_CHUNK]
+        cursor.execute(
+            "SELECT record_id, timestamp, data FROM datasets_record "
+            f"WHERE data_set_id = %s AND record_id IN ({', '.join(['%s'] * len(chunk))})",
+            [data_set_id, *chunk],
+        )
+        for record_id, timestamp, data in cursor.fetchall():
+            new = by_id[record_id]
+            # The same text is the same record; other text may still be the same values.
+            if timestamp != new[2] or data != new[10]:
+                stored = orjson.loads(data)
+                if timestamp != new[2] or stored != orjson.loads(new[10]):
+                    found.append((record_id, timestamp, stored))
+    return found
+
+
+def _insert_sqlite(cursor, rows, data_set_id: int, new_ids: bool, find_replaced: bool):
+    """Insert (or upsert) the rows; returns the stored records they replaced with other values
+    when `find_replaced`."""
+    rows = list(rows)
+    replaced = _replaced_sqlite(cursor, data_set_id, rows) if find_replaced else []
     upsert = "" if new_ids else f" ON CONFLICT (data_set_id, record_id) DO UPDATE SET {_UPSERT_SET}"
     cursor.executemany(
         f"INSERT INTO datasets_record ({_COLUMNS}) VALUES ({', '.join(['%s'] * 12)}){upsert}",
-        list(rows),
+        rows,
     )
+    return replaced
 
 
 _LOAD_TABLE = "perfplat_record_load"
 
 
-def _insert_postgresql(cursor, rows, data_set_id: int, new_ids: bool):
+def _insert_postgresql(cursor, rows, data_set_id: int, new_ids: bool, find_replaced: bool):
+    """Insert (or upsert) the rows; returns the stored records they replaced with other values
+    when `find_replaced`."""
     if new_ids or not Record.objects.filter(data_set_id=data_set_id).exists():
         # Nothing to replace (ids made for this batch, or an empty data set, locked so that
         # nobody adds records meanwhile; the batch has no duplicate ids): COPY straight into
@@ -341,7 +437,7 @@ def _insert_postgresql(cursor, rows, data_set_id: int, new_ids: bool):
         with cursor.copy(f"COPY datasets_record ({_COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        return
+        return []
     # COPY (done in C by psycopg) into a session-local staging table, then one upsert from it:
     # several times faster than binding 12,000 parameters. The table is (re)created in every
     # write: a rolled-back transaction takes a table created in it away, so remembering that
@@ -359,10 +455,26 @@ def _insert_postgresql(cursor, rows, data_set_id: int, new_ids: bool):
     with cursor.copy(f"COPY {_LOAD_TABLE} ({_COLUMNS}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+    replaced = []
+    if find_replaced:
+        # Only the stored records whose values differ (jsonb compares values, not text).
+        cursor.execute(
+            f"SELECT r.record_id, r.timestamp, r.data FROM datasets_record r "
+            f"JOIN {_LOAD_TABLE} l ON r.data_set_id = l.data_set_id AND r.record_id = l.record_id "
+            "WHERE r.data_set_id = %s "
+            "AND (r.timestamp IS DISTINCT FROM l.timestamp OR r.data <> l.data)",
+            (data_set_id,),
+        )
+        # Django's connection reads jsonb as text: it decodes JSON itself.
+        replaced = [
+            (record_id, timestamp, orjson.loads(data) if isinstance(data, str) else data)
+            for record_id, timestamp, data in cursor.fetchall()
+        ]
     cursor.execute(
         f"INSERT INTO datasets_record ({_COLUMNS}) SELECT {_COLUMNS} FROM {_LOAD_TABLE} "
         f"ON CONFLICT (data_set_id, record_id) DO UPDATE SET {_UPSERT_SET}"
     )
+    return replaced
 
 
 def _merge_field_types(current: dict, seen: frozenset) -> dict | None:
@@ -376,13 +488,96 @@ def _merge_field_types(current: dict, seen: frozenset) -> dict | None:
     return {field: sorted(names) for field, names in merged.items()}
 
 
-def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) -> int:
-    """Store validated records in one transaction; returns how many were written."""
+def check_field_count(data_set: DataSet, current: dict, seen: frozenset) -> None:
+    """Refuse a write that would give the data set more than MAX_FIELDS distinct fields."""
+    new = sorted({field for field, _ in seen} - set(current))
+    if len(current) + len(new) <= MAX_FIELDS:
+        return
+    examples = ", ".join(new[:3]) + (", ..." if len(new) > 3 else "")
+    raise InvalidRequest(
+        f"Data set {data_set} may hold at most {MAX_FIELDS} distinct fields: it has "
+        f"{len(current)} and this write adds {len(new)} more ({examples})"
+    )
+
+
+def _stored_form(record: PreparedRecord) -> dict:
+    """A prepared record as `stored_record` will give it back."""
+    stored = {"_id": record.record_id}
+    if record.timestamp is not None:
+        stored["_timestamp"] = format_timestamp(record.timestamp)
+    stored.update(record.data)
+    return stored
+
+
+def _replacements(replaced: list[tuple], batch: PreparedBatch, now: int) -> list[Change]:
+    """The corrections of a replacing write: each stored record it replaced with other values,
+    unless its period is still under way (corrections.is_provisional)."""
+    if not replaced:
+        return []
+    new = {record.record_id: record for record in batch.records}
+    changes = []
+    for record_id, timestamp, data in replaced:
+        record = new[record_id]
+        span = corrections.joined(
+            corrections.span_at(timestamp, data.get("period")),
+            corrections.span_at(record.timestamp, record.data.get("period")),
+        )
+        if corrections.is_provisional(span, now):
+            continue
+        before = {"_id": record_id}
+        if timestamp is not None:
+            before["_timestamp"] = format_timestamp(timestamp)
+        before.update(data)
+        changes.append(Change(record_id, Correction.REPLACE, before, _stored_form(record), span))
+    return changes
+
+
+def _new_declarations(
+    data_set: DataSet, current: list[dict], batch: PreparedBatch, proposals
+) -> list[dict] | None:
+    """A free-form data set's declarations with those proposed for the fields it receives for
+    the first time added (`proposals` when the caller read them from a table, else worked out
+    from the batch's values), or None when no field is new."""
+    if data_set.standard_type:
+        return None
+    known = {item["name"] for item in current}
+    new = {field for field, name in batch.field_types if name != "null" and field not in known}
+    if not new:
+        return None
+    given = {proposal.name: proposal for proposal in proposals or () if proposal.name in new}
+    missing = new - set(given)
+    found = list(given.values())
+    if missing:
+        found += values.propose_from_records([record.data for record in batch.records], missing)
+    return fields.with_proposals(current, found)
+
+
+def store_records(
+    data_set: DataSet,
+    batch: PreparedBatch,
+    source: WriteSource,
+    proposals=None,
+    *,
+    find_corrections: bool = True,
+) -> int:
+    """Store validated records in one transaction; returns how many were written.
+    `proposals`: declarations a spreadsheet's columns were read by, for fields the data set
+    has not declared yet (the batch's values propose the others). In a published data set, the
+    stored records the write replaces with other values are corrections (unless
+    `find_corrections` is false: the caller logs its own)."""
     now = int(time.time())
     with transaction.atomic():
-        # Locks the data set row on PostgreSQL so concurrent writers update field types and
-        # the version one after the other (SQLite's IMMEDIATE transactions already do).
-        current = DataSet.objects.select_for_update().values("field_types").get(pk=data_set.pk)
+        # Locks the data set row on PostgreSQL so concurrent writers update field types,
+        # declarations and the version one after the other (SQLite's IMMEDIATE transactions
+        # already do).
+        current = (
+            DataSet.objects.select_for_update()
+            .values("field_types", "field_declarations", "published")
+            .get(pk=data_set.pk)
+        )
+        # Ids made for the batch replace nothing: only other writes need the lookup.
+        find_replaced = find_corrections and current["published"] and not batch.new_ids
+        check_field_count(data_set, current["field_types"], batch.field_types)
         write_batch = WriteBatch.objects.create(
             data_set_id=data_set.pk,
             kind=source.kind,
@@ -397,22 +592,39 @@ def store_records(data_set: DataSet, batch: PreparedBatch, source: WriteSource) 
             import psycopg
 
             with psycopg.Cursor(connection.connection) as cursor:
-                _insert_postgresql(cursor, rows, data_set.pk, batch.new_ids)
+                replaced = _insert_postgresql(
+                    cursor, rows, data_set.pk, batch.new_ids, find_replaced
+                )
         else:
             with connection.cursor() as cursor:
-                _insert_sqlite(cursor, rows, batch.new_ids)
+                replaced = _insert_sqlite(cursor, rows, data_set.pk, batch.new_ids, find_replaced)
         changes = {"version": F("version") + 1, "last_write_at": datetime.fromtimestamp(now, UTC)}
         merged = _merge_field_types(current["field_types"], batch.field_types)
         if merged is not None:
             changes["field_types"] = merged
             data_set.field_types = merged
+        declarations = _new_declarations(data_set, current["field_declarations"], batch, proposals)
+        if declarations is not None:
+            changes["field_declarations"] = declarations
+            data_set.field_declarations = declarations
         DataSet.objects.filter(pk=data_set.pk).update(**changes)
+        corrected = _replacements(replaced, batch, now)
+        if corrected:
+            corrections.log(data_set, corrected, source)
     return len(batch.records)
 
 
 def validate_for(data_set: DataSet, records: list) -> PreparedBatch:
-    """Validate records as the data set would on a write (its auto_ids and its type)."""
-    return validate_records(records, data_set.auto_ids, TYPES.get(data_set.standard_type))
+    """Validate records as the data set would on a write (its auto_ids, its type, its
+    confirmed declared fields and how many fields it may hold)."""
+    batch = validate_records(
+        records,
+        data_set.auto_ids,
+        TYPES.get(data_set.standard_type),
+        fields.confirmed_fields(data_set),
+    )
+    check_field_count(data_set, data_set.field_types, batch.field_types)
+    return batch
 
 
 def write_records(data_set: DataSet, records: list, source: WriteSource) -> int:
@@ -423,12 +635,66 @@ def write_records(data_set: DataSet, records: list, source: WriteSource) -> int:
 # corrections
 
 
-def empty_data_set(data_set: DataSet) -> None:
+def _emptied_span(data_set: DataSet) -> tuple[int | None, int | None]:
+    """The stretch of time the data set's records describe (for an emptying's correction)."""
+    from django.db.models import Max, Min
+
+    found = Record.objects.filter(data_set=data_set).aggregate(
+        first=Min("timestamp"), last=Max("timestamp")
+    )
+    if found["first"] is None:
+        return None, None
+    last_records = Record.objects.filter(data_set=data_set, timestamp=found["last"])[:10]
+    _, end = corrections.span_of(*(stored_record(row) for row in last_records))
+    return found["first"], end
+
+
+def empty_data_set(data_set: DataSet, source: WriteSource | None = None) -> int:
+    """Delete every record; returns how many there were. Emptying a published data set is a
+    correction (logged with `source`'s path and reason)."""
     with transaction.atomic():
-        Record.objects.filter(data_set=data_set).delete()
+        published = DataSet.objects.select_for_update().values_list("published", flat=True)
+        published = published.get(pk=data_set.pk)
+        span = _emptied_span(data_set) if published and source is not None else (None, None)
+        count, _ = Record.objects.filter(data_set=data_set).delete()
         DataSet.objects.filter(pk=data_set.pk).update(
             version=F("version") + 1, field_types={}, last_write_at=None
         )
+        if published and source is not None and count:
+            corrections.log(data_set, [], source, emptied=count, span=span)
+    return count
+
+
+def replace_records(
+    data_set: DataSet, batch: PreparedBatch, source: WriteSource, proposals=None
+) -> int:
+    """Replace every record of the data set with the batch's, in one transaction; returns how
+    many were written. In a published data set, each stored record the batch leaves out or
+    changes is a correction (not the unchanged ones, nor those of a period under way)."""
+    now = int(time.time())
+    with transaction.atomic():
+        published = DataSet.objects.select_for_update().values_list("published", flat=True)
+        old = {}
+        if published.get(pk=data_set.pk):
+            old = {
+                row.record_id: stored_record(row)
+                for row in Record.objects.filter(data_set=data_set).iterator(chunk_size=2000)
+            }
+        empty_data_set(data_set)
+        stored = store_records(data_set, batch, source, proposals, find_corrections=False)
+        new = {record.record_id: record for record in batch.records}
+        changes = []
+        for record_id, before in old.items():
+            after = _stored_form(new[record_id]) if record_id in new else None
+            if after == before or corrections.is_provisional(
+                corrections.span_of(before, after), now
+            ):
+                continue
+            action = Correction.DELETE if after is None else Correction.REPLACE
+            changes.append(Change(record_id, action, before, after))
+        if changes:
+            corrections.log(data_set, changes, source)
+    return stored
 
 
 def stored_record(row: Record) -> dict:
@@ -455,8 +721,13 @@ def _find_record(data_set: DataSet, record_id: str) -> Record:
     return row
 
 
+def _is_published(data_set: DataSet) -> bool:
+    return DataSet.objects.filter(pk=data_set.pk, published=True).exists()
+
+
 def patch_record(data_set: DataSet, record_id: str, changes, source: WriteSource) -> dict:
-    """Set some fields of one record, validated like a write; returns the record after."""
+    """Set some fields of one record, validated like a write; returns the record after. In a
+    published data set a change is a correction."""
     if not isinstance(changes, dict):
         raise InvalidRequest(f"A correction must be a JSON object, not {_describe(changes)}")
     problems = []
@@ -474,28 +745,20 @@ def patch_record(data_set: DataSet, record_id: str, changes, source: WriteSource
         before = stored_record(_find_record(data_set, record_id))
         after = {**before, **changes}
         batch = validate_for(data_set, [after])
-        store_records(data_set, batch, source)
-        Correction.objects.create(
-            data_set=data_set,
-            record_id=record_id,
-            action="patch",
-            before=before,
-            after=after,
-            token_id=source.token_id,
-        )
+        store_records(data_set, batch, source, find_corrections=False)
+        # As stored: a timestamp in its UTC form, whole floats as whole numbers.
+        after = _stored_form(batch.records[0])
+        if after != before and _is_published(data_set):
+            corrections.log(data_set, [Change(record_id, Correction.PATCH, before, after)], source)
     return after
 
 
 def delete_record(data_set: DataSet, record_id: str, source: WriteSource) -> None:
+    """Remove one record. In a published data set it is a correction."""
     with transaction.atomic():
         row = _find_record(data_set, record_id)
         before = stored_record(row)
         row.delete()
         DataSet.objects.filter(pk=data_set.pk).update(version=F("version") + 1)
-        Correction.objects.create(
-            data_set=data_set,
-            record_id=record_id,
-            action="delete",
-            before=before,
-            token_id=source.token_id,
-        )
+        if _is_published(data_set):
+            corrections.log(data_set, [Change(record_id, Correction.DELETE, before, None)], source)

@@ -10,12 +10,12 @@ are fractions from 0 to 1 at full float precision (0.8125 is 81.25%); a relative
 fraction of the earlier value (0.1 is 10% more); an absolute change is in the KPI's unit.
 """
 
-import csv
-import io
 from datetime import date
 from decimal import Decimal
 
 from ninja import Schema
+
+from perfplat import csvfiles
 
 from . import maths
 from .services import RollUpKpis, ServiceKpis
@@ -254,12 +254,8 @@ def _csv_rows(subject: str, slug: str, kind: str, periods) -> list[list]:
 
 
 def _csv(rows: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
     # Pounds keep their two decimals ("0.50"); None is an empty cell.
-    writer.writerows([["" if cell is None else cell for cell in row] for row in rows])
-    return out.getvalue()
+    return csvfiles.csv_text([CSV_COLUMNS, *rows])
 
 
 def service_csv(result: ServiceKpis) -> str:

@@ -3,15 +3,20 @@ functions take (text, an organisation, a number of seconds) and say when a field
 the rules about those values live in the service functions, whose domain errors are shown
 beside the field they name by `add_domain_error`."""
 
+import logging
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
+from perfplat.accounts import throttle
 from perfplat.accounts.models import User
 from perfplat.accounts.permissions import administers, works_on
-from perfplat.datasets.models import DataSet
+from perfplat.datasets.models import Correction, DataSet
 from perfplat.datasets.types import TYPES
 from perfplat.registry.models import Organisation, Service
+
+logger = logging.getLogger(__name__)
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.gov.uk"
 STRENGTH_HINT = (
@@ -129,6 +134,25 @@ def lockout_message(request=None) -> str:
     )
 
 
+class CodeForm(forms.Form):
+    """A code from an authenticator app (or, signing in, a recovery code)."""
+
+    code = text_field(
+        "Code",
+        "Enter the code",
+        width="govuk-input--width-10",
+        max_length=40,
+    )
+
+    def __init__(self, *args, hint="", **kwargs):
+        super().__init__(*args, **kwargs)
+        code = self.fields["code"]
+        code.help_text = hint
+        code.widget.attrs.update(
+            {"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"}
+        )
+
+
 class PasswordResetForm(auth_forms.PasswordResetForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -143,6 +167,14 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         # Django emails only users who already have a usable password; a new user has none yet
         # and needs this link to choose one. Addresses are stored in lower case.
         return User._default_manager.filter(email=email.strip().lower(), is_active=True)
+
+    def send_mail(self, *args, **kwargs):
+        # A mail server that fails must not fail the page (nor say whether the address has an
+        # account); what failed is logged, never the link.
+        try:
+            super().send_mail(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - any mail failure
+            logger.warning("Could not send a password reset email to %s", args[4])
 
 
 class NewPasswordForm(auth_forms.SetPasswordForm):
@@ -192,6 +224,20 @@ class PasswordChangeForm(NewPasswordForm, auth_forms.PasswordChangeForm):
         current.label = "Current password"
         current.widget.attrs.pop("autofocus", None)
         with_required_message(current, "Enter your current password")
+
+    def clean_old_password(self):
+        # Throttled like sign-in: wrong current passwords are guesses at the password.
+        limit, seconds = throttle.PASSWORD_CHANGE_FAILURES
+        key = str(self.user.pk)
+        if throttle.attempts("password-change", key) >= limit:
+            raise ValidationError(
+                "Too many wrong current passwords. Try again in 15 minutes.", code="throttled"
+            )
+        try:
+            return super().clean_old_password()
+        except ValidationError:
+            throttle.count("password-change", key, seconds)
+            raise
 
 
 # organisations and services
@@ -376,6 +422,22 @@ def _role_choices(user) -> list:
     if user.is_platform_admin:
         return User.ROLES
     return [(key, label) for key, label in User.ROLES if key != User.PLATFORM_ADMIN]
+
+
+class EmptyDataSetForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you emptying it?",
+        required=False,
+        max_length=Correction.MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "The data set is published, so emptying it is a correction: the public corrections "
+            "log shows this reason."
+        ),
+        error_messages={
+            "max_length": f"The reason must be {Correction.MAX_REASON_LENGTH} characters or fewer"
+        },
+    )
 
 
 class UserForm(forms.Form):

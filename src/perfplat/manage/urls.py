@@ -6,13 +6,34 @@ No namespace: Django's password views and accounts.services.password_link revers
 
 from django.urls import path
 
-from .views import audit, auth, data_sets, home, organisations, services, tokens, users
+from .views import (
+    audit,
+    auth,
+    data_set_fields,
+    data_sets,
+    home,
+    organisations,
+    services,
+    tokens,
+    two_factor,
+    users,
+)
 
 urlpatterns = [
     path("", home.home, name="manage-home"),
     # signing in, out, and passwords
     path("sign-in", auth.sign_in, name="sign-in"),
     path("sign-out", auth.sign_out, name="sign-out"),
+    # two-factor sign-in
+    path("sign-in/code", two_factor.sign_in_code, name="sign-in-code"),
+    path("two-factor", two_factor.overview, name="two-factor"),
+    path("two-factor/set-up", two_factor.set_up, name="two-factor-set-up"),
+    path(
+        "two-factor/recovery-codes",
+        two_factor.recovery_codes,
+        name="two-factor-recovery-codes",
+    ),
+    path("two-factor/turn-off", two_factor.turn_off, name="two-factor-turn-off"),
     path("password", auth.password_change, name="password-change"),
     path("password/done", auth.password_change_done, name="password-change-done"),
     path("password-reset", auth.password_reset, name="password_reset"),
@@ -45,6 +66,16 @@ urlpatterns = [
         name="data-set-rotate-token",
     ),
     path("data-sets/<int:data_set_id>/empty", data_sets.data_set_empty, name="data-set-empty"),
+    path(
+        "data-sets/<int:data_set_id>/fields",
+        data_set_fields.data_set_fields,
+        name="data-set-fields",
+    ),
+    path(
+        "data-sets/<int:data_set_id>/fields/convert",
+        data_set_fields.data_set_convert,
+        name="data-set-convert",
+    ),
     # people, personal API tokens, the audit log
     path("users", users.users, name="users"),
     path("users/new", users.user_new, name="user-new"),

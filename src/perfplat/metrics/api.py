@@ -4,6 +4,7 @@ from ninja import Router
 from ninja.responses import Status
 
 from perfplat.accounts.permissions import requires
+from perfplat.errors import InvalidRequest
 from perfplat.registry.models import Service
 
 from . import services
@@ -61,9 +62,12 @@ def delete_metric(request, metric_id: int):
 @router.post("/services/{service}/support-check", response=list[VerdictOut])
 @requires("service.view")
 def support_check(request, service: str, payload: SupportCheckIn):
-    """Check planned metrics against the platform without writing anything: per metric,
-    supported, or every problem found (unknown type, missing field, a value that would be
-    rejected, a period the data cannot give)."""
+    """Check planned metrics against the platform: per metric, supported, or every problem
+    found (unknown type, missing field, a value that would be rejected, a period the data
+    cannot give). Nothing is written unless `record` is true (editors of the service): then
+    the planned metrics are added to the catalogue with their verdicts (all or none), or, with
+    no planned metrics, every catalogued metric is checked again and keeps its verdict; each
+    verdict names the metric it is kept on."""
     planned = [
         services.PlannedMetric(
             **{
@@ -74,4 +78,24 @@ def support_check(request, service: str, payload: SupportCheckIn):
         )
         for item in payload.metrics
     ]
-    return services.check_plan(planned)
+    if not payload.record:
+        if not planned:
+            raise InvalidRequest(
+                "Give the planned metrics to check, or record: true to check the catalogue "
+                "again and keep the verdicts",
+                field="metrics",
+            )
+        return services.check_plan(planned)
+    target = Service.objects.get(slug=service)
+    if not planned:
+        return [_kept(metric) for metric, _ in services.check_catalogue(request.user, target)]
+    return [_kept(metric) for metric in services.save_plan(request.user, target, planned)]
+
+
+def _kept(metric: Metric) -> dict:
+    return {
+        "name": metric.name,
+        "supported": metric.support == "supported",
+        "problems": metric.support_problems,
+        "metric": metric.pk,
+    }

@@ -1,6 +1,6 @@
 """Reading a team's planned metrics for the support check: a spreadsheet with one planned metric
 a row, or a JSON file, and a sample data file read exactly as a spreadsheet upload reads one
-(uploads.parsing and uploads.conversion).
+(perfplat.ingest).
 
 Plain functions over bytes. A file that cannot be used raises InvalidRequest (or PayloadTooLarge)
 with a message for the person who chose it; `messages` lists every problem when there are many.
@@ -14,13 +14,14 @@ from pydantic import ValidationError
 
 from perfplat.datasets.models import DataSet
 from perfplat.datasets.types import TYPES
+from perfplat.datasets.values import read_text
 from perfplat.errors import InvalidRequest
-from perfplat.uploads import conversion, parsing
-from perfplat.uploads.mappings import field_plan
+from perfplat.ingest import conversion, parsing, pipeline
+from perfplat.ingest.mapping import RowError, default_mapping, field_plan, normalise
 
 from .services import PlannedMetric, sample_problems
 
-# The columns of a plan spreadsheet (compared as conversion.normalise compares headers: case,
+# The columns of a plan spreadsheet (compared as ingest.mapping.normalise compares headers: case,
 # spaces, "_" and "-" do not count) and the PlannedMetric field each fills.
 PLAN_COLUMNS = {
     "name": "name",
@@ -102,7 +103,7 @@ def _spreadsheet_plan(content: bytes) -> list[PlannedMetric]:
     table = parsing.read_table(content)
     columns = {}
     for header, column in zip(table.headers, table.columns, strict=True):
-        name = PLAN_COLUMNS.get(conversion.normalise(header))
+        name = PLAN_COLUMNS.get(normalise(header))
         if name is None:
             raise _plan_error(
                 f"The file has a column “{header}” that a plan does not have: its columns are "
@@ -113,7 +114,7 @@ def _spreadsheet_plan(content: bytes) -> list[PlannedMetric]:
         raise _plan_error(f"The file has no column “name”: its columns are {COLUMN_NAMES}")
     planned, problems = [], []
     for row, number in zip(table.rows, table.row_numbers, strict=True):
-        values = {name: conversion.convert_text(row[column]) for name, column in columns.items()}
+        values = {name: read_text(row[column]) for name, column in columns.items()}
         if not values["name"]:
             problems.append(f"Row {number} has no name: give each planned metric a name")
             continue
@@ -142,7 +143,7 @@ class Sample:
     problems: tuple[str, ...]
 
 
-def _row_error_text(error: conversion.RowError) -> str:
+def _row_error_text(error: RowError) -> str:
     if error.column:
         return f"row {error.row}, column “{error.column}”: {error.problem}"
     return f"row {error.row}: {error.problem}"
@@ -162,10 +163,11 @@ def read_sample(
         standard_type=spec.slug if spec else "",
         auto_ids=list(spec.auto_ids) if spec else [],
         field_types={},
+        field_declarations=[],
     )
     plan = field_plan(data_set)
-    mapping = conversion.default_mapping(table.headers, plan.fields, None, plan.free_form)
-    converted = conversion.convert(table, mapping, plan.kinds, plan.required)
+    mapping = default_mapping(table.headers, plan.fields, None, plan.free_form)
+    converted, _ = pipeline.read_records(data_set, table, mapping)
     problems = [_row_error_text(e) for e in conversion.row_errors(table, mapping, converted, [])]
     if converted.unmapped:
         # Every record would miss the field: the one problem per missing column says so.

@@ -68,10 +68,17 @@ class PlannedMetricIn(Schema):
 
 
 class SupportCheckIn(Schema):
-    metrics: list[PlannedMetricIn]
+    # The planned metrics to check; none, with `record`, checks the catalogue again.
+    metrics: list[PlannedMetricIn] = []
+    # Keep the verdicts: the planned metrics are added to the catalogue with theirs (as the
+    # support check page's "Add to the catalogue" does), or, with no planned metrics, every
+    # catalogued metric is checked again and keeps its new verdict ("Check the metrics").
+    record: bool = False
 
 
 class VerdictOut(Schema):
     name: str
     supported: bool
     problems: list[str]
+    # The catalogued metric the verdict is kept on; null for a dry run.
+    metric: int | None = None

@@ -282,6 +282,7 @@ def update_metric(actor, metric: Metric, **changes) -> Metric:
         for name, value in clean.items():
             setattr(metric, name, value)
         _saved(metric)
+        recheck_support([metric])
         record(
             actor,
             "metric.update",
@@ -310,10 +311,14 @@ def delete_metric(actor, metric: Metric) -> None:
 
 
 def planned_metric_of(metric: Metric, sample_records=()) -> PlannedMetric:
+    """The catalogued metric as a plan to check. Once it reads a data set, that data set's type
+    is the one that counts (the plan's type is what it was meant to be)."""
+    data_set_type = metric.planned_type
+    if metric.data_set is not None:
+        data_set_type = metric.data_set.standard_type
     return PlannedMetric(
         name=metric.name,
-        data_set_type=metric.planned_type
-        or (metric.data_set.standard_type if metric.data_set else ""),
+        data_set_type=data_set_type,
         fields=tuple(metric.planned_fields),
         period=metric.period,
         data_period=metric.planned_data_period,
@@ -323,6 +328,52 @@ def planned_metric_of(metric: Metric, sample_records=()) -> PlannedMetric:
     )
 
 
+def data_set_problems(metric: Metric) -> list[str]:
+    """What stops the data set a catalogued metric reads from giving it: a type other than
+    the one the metric was planned with, or no standard type for a KPI (the KPIs read only
+    data sets of their standard types)."""
+    data_set = metric.data_set
+    if data_set is None:
+        return []
+    problems = []
+    kind = (
+        f"a data set of the type {data_set.standard_type}"
+        if data_set.standard_type
+        else "a free-form data set"
+    )
+    if metric.planned_type and metric.planned_type != data_set.standard_type:
+        problems.append(
+            f"it was planned with {metric.planned_type} data, but reads {data_set}, {kind}"
+        )
+    if metric.kpi and not data_set.standard_type:
+        needed = " or ".join(KPI_TYPES.get(metric.kpi, ()))
+        problems.append(
+            f"the KPI {metric.kpi} is computed from data sets of the standard type {needed}; "
+            f"{data_set} has no standard type, so the KPIs do not read it"
+        )
+    return problems
+
+
+def support_of(metric: Metric, sample_records=()) -> Verdict:
+    """Whether the platform can support a catalogued metric as it now is: the support check of
+    its plan, and of the data set it reads."""
+    verdict = check_support(planned_metric_of(metric, sample_records))
+    problems = verdict.problems + data_set_problems(metric)
+    return Verdict(verdict.name, not problems, problems)
+
+
+def _keep_verdict(metric: Metric, verdict: Verdict) -> None:
+    # Only these columns (and the object in hand), so a concurrent edit is not undone.
+    kept = {
+        "support": "supported" if verdict.supported else "unsupported",
+        "support_problems": verdict.problems,
+        "support_checked_at": timezone.now(),
+    }
+    Metric.objects.filter(pk=metric.pk).update(**kept)
+    for name, value in kept.items():
+        setattr(metric, name, value)
+
+
 def record_support(
     actor, metric: Metric, sample_records=(), planned: PlannedMetric | None = None
 ) -> Verdict:
@@ -330,13 +381,27 @@ def record_support(
     the plan the metric was saved from (with its sample data), is checked instead of the
     catalogue entry when given, so the verdict kept is the one the team saw."""
     check(actor, "service.edit", metric.service)
-    verdict = check_support(planned or planned_metric_of(metric, sample_records))
-    Metric.objects.filter(pk=metric.pk).update(
-        support="supported" if verdict.supported else "unsupported",
-        support_problems=verdict.problems,
-        support_checked_at=timezone.now(),
-    )
+    verdict = check_support(planned) if planned is not None else support_of(metric, sample_records)
+    _keep_verdict(metric, verdict)
     return verdict
+
+
+def check_catalogue(actor, service) -> list[tuple[Metric, Verdict]]:
+    """Check every metric of the service's catalogue again and keep each verdict."""
+    check(actor, "service.edit", service)
+    metrics = list(service.metrics.select_related("data_set", "service").order_by("name", "pk"))
+    with transaction.atomic():
+        return [(metric, record_support(actor, metric)) for metric in metrics]
+
+
+def recheck_support(metrics) -> None:
+    """Check again the metrics that have a verdict, after a change to them or to the data set
+    they read, so that a kept "supported" never outlives what made it true. (The check is of
+    the catalogue entry: a sample file's problems, seen when the metric was planned, are not
+    kept, as with "Check the metrics".) Metrics never checked stay "not checked yet"."""
+    for metric in metrics:
+        if metric.support:
+            _keep_verdict(metric, support_of(metric))
 
 
 def slug_for(name: str) -> str:

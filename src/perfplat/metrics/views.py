@@ -15,10 +15,10 @@ from django.urls import reverse
 
 from perfplat.accounts.permissions import allowed, requires
 from perfplat.errors import Conflict, InvalidRequest, PerfplatError
+from perfplat.ingest import parsing
 from perfplat.manage.forms import add_domain_error
 from perfplat.manage.views.common import MANAGE, answers
 from perfplat.registry.models import Service
-from perfplat.uploads import parsing
 
 from . import plans, services
 from .forms import FREE_FORM, MetricForm, PlanFileForm, PlannedMetricForm, SaveForm

@@ -55,3 +55,25 @@ class NotifyEmailBackend(BaseEmailBackend):
                 continue
             sent += 1
         return sent
+
+
+class UnsentEmailBackend(BaseEmailBackend):
+    """The default outside development when no email server is set (EMAIL_HOST or
+    EMAIL_BACKEND): says in the log that an email could not be sent, to whom and about what,
+    but never its body, which may hold a password link. Sending counts as failed, so
+    notifications are retried and then marked "could not be sent"."""
+
+    def send_messages(self, email_messages):
+        import logging
+
+        for message in email_messages or ():
+            logging.getLogger(__name__).warning(
+                "Email %r to %s not sent: no email server is set (EMAIL_HOST or EMAIL_BACKEND)",
+                message.subject,
+                ", ".join(message.recipients()),
+            )
+        if email_messages and not self.fail_silently:
+            raise ImproperlyConfigured(
+                "No email server is set: set EMAIL_HOST (SMTP) or EMAIL_BACKEND"
+            )
+        return 0

@@ -48,11 +48,13 @@ class Message(models.Model):
     RESUMED = "resumed"
     COLLECTOR_FAILING = "collector-failing"
     DIGEST = "digest"
+    FEEDBACK = "feedback"
     KINDS = [
         (STALE, "Data out of date"),
         (RESUMED, "Data resumed"),
         (COLLECTOR_FAILING, "Collector failing"),
         (DIGEST, "Weekly digest"),
+        (FEEDBACK, "Feedback from the public"),
     ]
     PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
     STATUSES = [

@@ -85,9 +85,13 @@ def collector_link(collector: Collector) -> str:
 
 
 def team_of(data_set: DataSet) -> list[User]:
-    """The people told about a data set: the editors and organisation admins of its service's
+    """The people told about a data set: its service's team (service_team)."""
+    return service_team(data_set.service)
+
+
+def service_team(service) -> list[User]:
+    """The people told about a service: the editors and organisation admins of its
     organisation, and the organisation admins of the bodies above it."""
-    service = data_set.service
     if service is None:
         return []
     organisation = service.organisation

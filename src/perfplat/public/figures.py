@@ -11,8 +11,10 @@ Pages listing many services find every sources key with one light query (`source
 load a service's data sets only when one of its entries is missing.
 """
 
+import logging
 from datetime import UTC, date, datetime
 
+from django.db import DatabaseError, transaction
 from django.db.models import Prefetch
 
 from perfplat.datasets.models import DataSet
@@ -23,6 +25,8 @@ from perfplat.kpis.periods import Period, days_period, latest_period
 from perfplat.registry.services import public_services
 
 from .caching import cached, data_set_key
+
+logger = logging.getLogger(__name__)
 
 # What pages need of a data set to find it and key its cache entries; the rest (field types,
 # used only when a query runs) is loaded when a cache misses.
@@ -99,8 +103,21 @@ def source(data_set, moment: int | None = None) -> maths.Source:
     """A standard data set's sums (they do not depend on the time)."""
     return cached(
         ("sums", data_set.standard_type, *data_set_key(data_set)),
-        lambda: kpi_services.source_sums(data_set),
+        lambda: _isolated_sums(data_set),
     )
+
+
+def _isolated_sums(data_set) -> maths.Source:
+    """The data set's sums, or, should its data make the database or the arithmetic fail in
+    a way the read pipeline did not foresee, a source that says so: one service's data may
+    only take down its own figures, never a page that lists many services."""
+    try:
+        # A savepoint: on PostgreSQL a failed statement would otherwise end the transaction.
+        with transaction.atomic():
+            return kpi_services.source_sums(data_set)
+    except (DatabaseError, ArithmeticError, ValueError, TypeError):
+        logger.exception("The sums of data set %s could not be computed", data_set.pk)
+        return maths.Source(unavailable=f"the {data_set.standard_type} data cannot be added up")
 
 
 def service_data(service, moment: int, memo: dict | None = None) -> maths.ServiceData:

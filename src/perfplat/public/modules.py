@@ -6,15 +6,20 @@ A data module reads its data set through the read pipeline (`parse_query` -> `ru
 aggregation in SQL). The result is cached by the data set's version, the module and the query's
 resolved time range: a write to the data set, a new published version or a new period (for
 relative ranges such as `duration=12`) each give a new key.
+
+A completion funnel of the journey beacon (source "beacon") reads the beacon's counts of each
+step instead, over its query's time range, and also shows the share of each step that goes on
+to the next. It is cached by the version of the beacon's completion data set, which the beacon
+writes to at least every PERFPLAT_BEACON_DATA_SET_SECONDS while it counts.
 """
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from perfplat import csvfiles
 from perfplat.dashboards.content import (
+    BEACON,
     COMPLETION_FUNNEL,
     GROUPED_TIME_SERIES,
     KPIS,
@@ -67,6 +72,7 @@ class ModuleView:
     # The cache key of this view (empty when it was not computed from a data set): what is
     # rendered from it can be cached under it.
     key: str = ""
+    source: str = ""  # "beacon": the journey beacon's counts; "": the data set
 
     @property
     def has_data(self) -> bool:
@@ -92,6 +98,7 @@ class ModuleView:
                 "query": self.query,
                 "value": self.value,
                 "metric": self.metric or None,
+                **({"source": self.source} if self.source else {}),
                 "not_available": self.unavailable or None,
                 "columns": [{"key": c.key, "label": c.label} for c in self.columns],
                 "rows": [
@@ -103,12 +110,8 @@ class ModuleView:
         return payload
 
     def as_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([column.key for column in self.columns])
-        for row in self.rows:
-            writer.writerow(["" if value is None else _csv_value(value) for value in row])
-        return out.getvalue()
+        rows = [[_csv_value(value) for value in row] for row in self.rows]
+        return csvfiles.csv_text([[column.key for column in self.columns], *rows])
 
 
 def _csv_value(value):
@@ -119,9 +122,10 @@ def _csv_value(value):
     return value
 
 
-def module_view(number: int, module: dict, data_set, moment: int) -> ModuleView:
+def module_view(number: int, module: dict, data_set, moment: int, beacon=None) -> ModuleView:
     """The view of the dashboard's module at `number` (from 1); `data_set` is the data set it
-    names, or None when it has none or it no longer exists."""
+    names, or None when it has none or it no longer exists; `beacon` the service's journey
+    beacon (perfplat.beacon), or None when it is off."""
     base = {
         "number": number,
         "kind": module["kind"],
@@ -138,6 +142,8 @@ def module_view(number: int, module: dict, data_set, moment: int) -> ModuleView:
         query=module.get("query", ""),
         value=module.get("value", "_count"),
     )
+    if module.get("source") == BEACON:
+        return _beacon_view(base, module, beacon, moment)
     if data_set is None or not data_set.published:
         return ModuleView(**base, unavailable="This data is not published.")
     try:
@@ -285,19 +291,31 @@ def _stages(module: dict, query: Query, result: list[dict]) -> list[tuple[str, f
 
 
 def _funnel(base: dict, module: dict, query: Query, result: list[dict]) -> dict:
-    stages = _stages(module, query, result)
+    return _funnel_of(base, _stages(module, query, result))
+
+
+def _funnel_of(base: dict, stages: list, going_on: bool = False) -> dict:
+    """A funnel's table and chart from its (label, count) stages: each stage's share of the
+    first; with `going_on`, also the share of each stage that reaches the next."""
     first = stages[0][1] if stages else None
     rows, cells, bars = [], [], []
-    for label, value in stages:
+    for index, (label, value) in enumerate(stages):
         share = value / first if value is not None and first else None
-        rows.append((label, value, share))
-        cells.append(
-            (
+        row, cell = (
+            [label, value, share],
+            [
                 label,
                 NO_DATA if value is None else number(value),
                 "" if share is None else percent(share),
-            )
+            ],
         )
+        if going_on:
+            following = stages[index + 1][1] if index + 1 < len(stages) else None
+            on = following / value if following is not None and value else None
+            row.append(on)
+            cell.append("" if on is None else percent(on))
+        rows.append(tuple(row))
+        cells.append(tuple(cell))
         note = f"{percent(share)} of {stages[0][0].lower()}" if share is not None else ""
         bars.append(charts.Bar(label, value, note if len(bars) else ""))
     chart = None
@@ -314,7 +332,42 @@ def _funnel(base: dict, module: dict, query: Query, result: list[dict]) -> dict:
         Column("count", "Count", True),
         Column("share_of_first_stage", f"Share of {stages[0][0].lower()}" if stages else "", True),
     )
+    if going_on:
+        columns += (Column("share_going_on", "Share going on to the next step", True),)
     return {"columns": columns, "rows": tuple(rows), "cells": tuple(cells), "chart": chart}
+
+
+def _beacon_view(base: dict, module: dict, beacon, moment: int) -> ModuleView:
+    """A completion funnel of every step of the journey beacon, over the query's range."""
+    from perfplat.beacon.services import step_totals
+
+    base["source"] = BEACON
+    if beacon is None:
+        return ModuleView(**base, unavailable="The service's journey beacon is off.")
+    try:
+        query = parse_query(
+            parse_qs(base["query"], keep_blank_values=True), raw_queries_allowed=True, now=moment
+        )
+    except InvalidQuery as error:
+        return ModuleView(**base, unavailable=f"This data cannot be shown: {error.message}")
+    parts = (
+        "beacon-funnel",
+        base["number"],
+        sorted(module.items()),
+        tuple(beacon.steps),
+        data_set_key(beacon.data_set),
+        (query.start_at, query.end_at),
+    )
+    base["key"] = key_of(parts)
+
+    def compute():
+        stages = step_totals(beacon, query.start_at, query.end_at)
+        shaped = _funnel_of(base, stages, going_on=True)
+        if not any(count for _, count in stages):
+            shaped["unavailable"] = "There is no data for this period yet."
+        return ModuleView(**base, **shaped)
+
+    return cached(parts, compute)
 
 
 def _distribution(base: dict, module: dict, query: Query, result: list[dict]) -> dict:

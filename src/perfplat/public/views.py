@@ -9,8 +9,10 @@ GOV.UK "Page not found" page (or a JSON error for programs).
 """
 
 import functools
+from html import escape
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -23,8 +25,10 @@ from perfplat.kpis.periods import MONTH
 
 from . import figures
 from .caching import cached, with_http_caching
-from .formatting import PERIOD_NAMES, TILE_KPIS, period_label
+from .feeds import UpdatesFeed
+from .formatting import PERIOD_NAMES, TILE_KPIS, kpi_value, number, period_label, pounds
 from .forms import PERIOD_CHOICES, SORT_CHOICES
+from .opendata import data_package
 from .pages.common import check_period, registry_fingerprint, tiles
 from .pages.comparison import (
     MAX_COMPARED,
@@ -34,14 +38,25 @@ from .pages.comparison import (
     comparison_json,
     comparison_table,
 )
+from .pages.corrections import (
+    check_page,
+    correction_entry,
+    corrections_csv,
+    corrections_json,
+    corrections_log,
+    entry_json,
+)
 from .pages.dashboard import (
+    KPI_TILES,
     Dashboard,
     baseline_rows,
     dashboard_csv,
     dashboard_json,
     dashboard_module,
     how_made,
+    kpi_tiles_json,
     module_links,
+    module_of,
 )
 from .pages.dashboard import dashboard as published_dashboard
 from .pages.organisation import organisation_csv, organisation_json, organisation_page
@@ -248,7 +263,7 @@ def dashboard(request, service, fmt=None):
 
 def dashboard_context(request, result: Dashboard, kind: str) -> dict:
     """What public/service.html shows of a dashboard (also the dashboard editor's live preview,
-    perfplat.publishing.preview)."""
+    perfplat.publishing.preview, exactly as the public will see it)."""
     service = result.service.slug
     data_sets = {info.address: info for info in result.data_sets}
     metrics = {metric.slug: metric for metric in result.metrics}
@@ -258,13 +273,20 @@ def dashboard_context(request, result: Dashboard, kind: str) -> dict:
             "chart_and_table": _chart_and_table(service, module),
             "data_set": data_sets.get(module.data_set),
             "metric": metrics.get(module.metric),
+            "embed": embed_snippet(
+                request, f"/embed/services/{service}/modules/{module.number}", result, module
+            ),
         }
         for module in result.modules
         if module.kind != "kpis"
     ]
+    tiles_module = result.modules[0]
     return {
         "dashboard": result,
         "service": result.service,
+        "cost_by_channel": cost_by_channel(result.latest),
+        "tiles_module": tiles_module,
+        "tiles_embed": embed_snippet(request, f"/embed/services/{service}", result, tiles_module),
         "modules": modules,
         "baseline_rows": baseline_rows(result),
         "baseline_text": period_label(result.baseline.period) if result.baseline else "",
@@ -277,6 +299,33 @@ def dashboard_context(request, result: Dashboard, kind: str) -> dict:
             kpi_api=f"/api/services/{service}/kpis?period={kind}",
         ),
         **_period_context(kind),
+    }
+
+
+def cost_by_channel(latest: maths.PeriodKpis) -> dict | None:
+    """The cost per transaction of each channel whose costs are given per channel (as in the
+    dashboard's CSV), as a table's head and rows; None when costs are given for all channels
+    together only."""
+    found = latest.cost_by_channel
+    if not found:
+        return None
+    rows = []
+    for channel in sorted(found):
+        value = found[channel]
+        rows.append(
+            [
+                channel,
+                kpi_value(maths.COST_PER_TRANSACTION, value.value)
+                + (f" ({value.not_enough_data})" if value.not_enough_data else ""),
+                "" if value.numerator is None else pounds(value.numerator),
+                "" if value.denominator is None else number(value.denominator, 0),
+            ]
+        )
+    return {
+        "caption": f"Cost per transaction by channel, {period_label(latest.period)}",
+        "head": ["Channel", "Cost per transaction", "Cost", "Transactions"],
+        "rows": rows,
+        "numeric": [1, 2, 3],
     }
 
 
@@ -304,8 +353,96 @@ def _chart_and_table(service: str, module) -> str | None:
 
 @public_page
 def module_data(request, service, number, fmt):
+    if number == KPI_TILES:
+        # The KPI tiles: the figures of the dashboard's CSV, and the tiles' JSON.
+        kind = _kind(request, fmt)
+        result = published_dashboard(service, figures.now(), kind)
+        return _data(
+            request,
+            fmt,
+            lambda: kpi_tiles_json(result),
+            lambda: dashboard_csv(result),
+            f"{service}-module-1-{kind}",
+        )
     module = dashboard_module(service, number, figures.now())
     return _data(request, fmt, module.as_json, module.as_csv, f"{service}-module-{number}")
+
+
+def module_context(request, result: Dashboard, module, kind: str, embedded: bool) -> dict:
+    """What a module's own page, or its embed page, shows."""
+    service = result.service.slug
+    data_sets = {info.address: info for info in result.data_sets}
+    metrics = {metric.slug: metric for metric in result.metrics}
+    base = f"/services/{service}/modules/{module.number}"
+    is_tiles = module.number == KPI_TILES
+    embed_path = f"/embed/services/{service}" + ("" if is_tiles else f"/modules/{module.number}")
+    return {
+        "dashboard": result,
+        "service": result.service,
+        "module": module,
+        "count": len(result.modules),
+        "previous": result.modules[module.number - 2] if module.number > 1 else None,
+        "next": result.modules[module.number] if module.number < len(result.modules) else None,
+        "chart_and_table": None if is_tiles else _chart_and_table(service, module),
+        "cost_by_channel": cost_by_channel(result.latest) if is_tiles else None,
+        "data_set": data_sets.get(module.data_set),
+        "metric": metrics.get(module.metric),
+        "embedded": embedded,
+        "page_url": base,
+        "dashboard_url": request.build_absolute_uri(f"/services/{service}"),
+        "embed": embed_snippet(request, embed_path, result, module),
+        "downloads": module_links(service, module) if not embedded else None,
+        "breadcrumbs": result.breadcrumbs + [(result.service.name, f"/services/{service}")],
+        **_period_context(kind),
+    }
+
+
+def embed_snippet(request, path: str, result: Dashboard, module) -> dict:
+    """The HTML a service puts on its own site to show the module in an iframe."""
+    url = request.build_absolute_uri(path)
+    title = f"{module.title}: {result.service.name} (Performance Platform)"
+    # Tall enough for the tiles or a chart with its table closed, at most widths; no script
+    # is needed to show it, so none is asked of the embedding site.
+    height = 720 if module.number == KPI_TILES else 620
+    html = (
+        f'<iframe src="{escape(url)}" title="{escape(title)}" width="100%" height="{height}" '
+        'loading="lazy"></iframe>'
+    )
+    return {"url": url, "html": html}
+
+
+@public_page
+def module_page(request, service, number):
+    kind = _kind(request, None)
+    result = published_dashboard(service, figures.now(), kind)
+    module = module_of(result, number)
+    return _page(
+        request, "public/module.html", module_context(request, result, module, kind, False)
+    )
+
+
+def embeddable(view):
+    """An embed page: any site may put it in a frame (Content-Security-Policy frame-ancestors *
+    and no X-Frame-Options), where every other page refuses to be framed."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.xframe_options_exempt = True
+        response._csp_replace = {"frame-ancestors": ["*"]}
+        return response
+
+    return wrapper
+
+
+@public_page
+@embeddable
+def embed_module(request, service, number=KPI_TILES):
+    """/embed/services/<slug> (the KPI tiles) and /embed/services/<slug>/modules/<n>."""
+    kind = _kind(request, None)
+    result = published_dashboard(service, figures.now(), kind)
+    module = module_of(result, number)
+    return _page(request, "public/embed.html", module_context(request, result, module, kind, True))
 
 
 # an organisation
@@ -391,3 +528,135 @@ def compare(request, fmt=None):
 
     key = ("compare", sorted(request.GET.lists()))
     return _fragment_page(request, "public/compare.html", key, now, content)
+
+
+# corrections and feeds
+
+
+@public_page
+def corrections(request, service=None, fmt=None):
+    """The corrections log of every public service, or of one."""
+    try:
+        page = check_page(request.GET.get("page"))
+    except InvalidRequest:
+        if fmt:
+            raise
+        page = 1
+    log = corrections_log(service, page)
+    if fmt:
+        return _data(
+            request,
+            fmt,
+            lambda: corrections_json(log),
+            lambda: corrections_csv(log),
+            f"{service}-corrections" if service else "corrections",
+        )
+    return _page(
+        request,
+        "public/corrections.html",
+        {
+            "log": log,
+            "show_service": service is None,
+            "downloads": _downloads(log.path, request),
+            "breadcrumbs": [("Home", "/")]
+            + (
+                [("Services", "/services"), (log.service.name, f"/services/{service}")]
+                if service
+                else []
+            ),
+        },
+    )
+
+
+@public_page
+def correction(request, correction_id, fmt=None):
+    entry = correction_entry(correction_id)
+    if fmt:
+        return _data(
+            request,
+            fmt,
+            lambda: entry_json(entry),
+            lambda: corrections_csv([entry]),
+            f"correction-{correction_id}",
+        )
+    return _page(
+        request,
+        "public/correction.html",
+        {
+            "entry": entry,
+            "downloads": _downloads(entry.url, request),
+            "breadcrumbs": [
+                ("Home", "/"),
+                ("Services", "/services"),
+                (entry.service_name, f"/services/{entry.service_slug}"),
+                ("Corrections", f"/services/{entry.service_slug}/corrections"),
+            ],
+        },
+    )
+
+
+@public_page
+def feed(request, service=None, publications=True):
+    """An Atom feed: publications and corrections, or corrections only (see feeds.py)."""
+    response = UpdatesFeed()(request, service=service, publications=publications)
+    response["Access-Control-Allow-Origin"] = "*"
+    return with_http_caching(request, response, shared=True)
+
+
+# open data and the pages every public site owes
+
+
+@public_page
+def data_zip(request):
+    """Every published data set, the KPI tables and the corrections log, as a Frictionless
+    Data Package (opendata.py)."""
+    response = HttpResponse(data_package(figures.now()), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="performance-platform-data.zip"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return with_http_caching(request, response, shared=True)
+
+
+def cookies_set() -> list[dict]:
+    """The cookies the platform sets, by their configured names."""
+    session_hours = settings.SESSION_COOKIE_AGE // 3600
+    return [
+        {
+            "name": settings.CSRF_COOKIE_NAME,
+            "when": "When a page shows a form: signing in, the feedback form, the management pages",
+            "why": "Stops other websites sending forms in your name (cross-site request forgery)",
+            "expires": "After 1 year",
+        },
+        {
+            "name": settings.SESSION_COOKIE_NAME,
+            "when": "When a service team member signs in",
+            "why": "Keeps you signed in to the management pages",
+            "expires": f"After {session_hours} hours, or when you sign out",
+        },
+        {
+            "name": "messages",
+            "when": "After a change in the management pages, when the message is too long "
+            "to keep with the sign-in",
+            "why": "Shows a message (such as 'Settings saved') on the next page",
+            "expires": "When the message has been shown",
+        },
+    ]
+
+
+def _info_page(template: str, **context):
+    @public_page
+    def view(request):
+        return _page(request, template, {**context, "breadcrumbs": [("Home", "/")]})
+
+    return view
+
+
+accessibility = _info_page("public/accessibility.html")
+privacy = _info_page("public/privacy.html")
+open_data = _info_page("public/open_data.html")
+
+
+@public_page
+def cookies(request):
+    return _page(
+        request, "public/cookies.html", {"cookies": cookies_set(), "breadcrumbs": [("Home", "/")]}
+    )

@@ -26,6 +26,8 @@ from .schemas import (
     AssessmentPatch,
     ComparisonOut,
     DashboardOut,
+    EvolutionNoteIn,
+    EvolutionNoteOut,
     ReadinessOut,
     SendBackIn,
     VersionOut,
@@ -200,6 +202,41 @@ def get_assessment(request, snapshot_id: int):
 def update_assessment(request, snapshot_id: int, payload: AssessmentPatch):
     """Write how the service has evolved since the previous assessment (the team's note)."""
     return assessments.update_evolution(request.user, _snapshot(snapshot_id), payload.evolution)
+
+
+# the evolution note for the coming assessment
+
+
+def _note_json(service) -> dict:
+    note = assessments.evolution_note(service)
+    refusal = assessments.evolution_note_refusal(service)
+    return {
+        "service": service.slug,
+        "evolution": note.text if note else "",
+        "since": assessments.earlier_assessment(service) or None,
+        "writable": not refusal,
+        "refusal": refusal or None,
+        "updated_at": note.updated_at if note else None,
+        "updated_by": note.updated_by.email if note and note.updated_by else None,
+    }
+
+
+@router.get("/services/{service}/evolution", response=EvolutionNoteOut)
+@requires("service.view")
+def get_evolution_note(request, service: str):
+    """The team's note, for the coming assessment, of how the service has evolved since the
+    previous one; recording the assessment moves it into the snapshot."""
+    return _note_json(_service(service))
+
+
+@router.put("/services/{service}/evolution", response=EvolutionNoteOut)
+@requires("service.edit")
+def put_evolution_note(request, service: str, payload: EvolutionNoteIn):
+    """Write the note for the coming assessment: at every phase after the first (from beta on,
+    or once an earlier assessment is known), never for a retired service."""
+    target = _service(service)
+    assessments.write_evolution_note(request.user, target, payload.evolution)
+    return _note_json(target)
 
 
 # readiness

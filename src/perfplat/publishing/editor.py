@@ -9,6 +9,8 @@ import copy
 import re
 
 from perfplat.dashboards.content import (
+    BEACON,
+    COMPLETION_FUNNEL,
     DATA_KINDS,
     GROUPED_TIME_SERIES,
     MODULE_KINDS,
@@ -38,19 +40,35 @@ def check_kind(kind: str) -> str:
 
 
 def module_of(kind: str, values: dict) -> dict:
-    """A module of `kind` from the editor's form values (empty ones left out)."""
+    """A module of `kind` from the editor's form values (empty ones left out). A completion
+    funnel whose data set is the journey beacon (BEACON) reads the beacon instead."""
     module = {"kind": kind}
     for name in fields_of_kind(kind):
         value = (values.get(name) or "").strip()
         if value:
             module[name] = value
+    if kind == COMPLETION_FUNNEL and module.get("data_set") == BEACON:
+        del module["data_set"]
+        module["source"] = BEACON
+    return module
+
+
+def form_values(module: dict) -> dict:
+    """The editor's form values of a module: module_of's inverse."""
+    if module.get("source") == BEACON:
+        return {**module, "data_set": BEACON}
     return module
 
 
 def with_metric(module: dict, metric) -> dict:
     """A data module that names a metric and no data set reads the metric's data set with its
     query (and its period, for charts over time)."""
-    if module["kind"] not in DATA_KINDS or metric is None or module.get("data_set"):
+    if (
+        module["kind"] not in DATA_KINDS
+        or metric is None
+        or module.get("data_set")
+        or module.get("source")
+    ):
         return module
     if metric.data_set is None:
         raise InvalidRequest(

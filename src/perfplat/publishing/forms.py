@@ -7,7 +7,8 @@ from datetime import date
 
 from django import forms
 
-from perfplat.dashboards.content import KPIS, MODULE_KINDS, TEXT
+from perfplat.beacon.models import Beacon
+from perfplat.dashboards.content import BEACON, COMPLETION_FUNNEL, KPIS, MODULE_KINDS, TEXT
 from perfplat.manage.forms import long_text_field, text_field, with_required_message
 
 from .models import AssessmentSnapshot
@@ -127,9 +128,13 @@ class ModuleForm(forms.Form):
             ]
             self.fields["metric"].error_messages["invalid_choice"] = "Choose a metric from the list"
         if "data_set" in self.fields:
-            self.fields["data_set"].choices = [("", "Choose a data set")] + [
+            choices = [("", "Choose a data set")] + [
                 (str(d), str(d)) for d in service.data_sets.order_by("data_group", "data_type")
             ]
+            if kind == COMPLETION_FUNNEL and Beacon.objects.filter(service=service).exists():
+                # Every step of the journey, counted by the beacon (perfplat.beacon).
+                choices.append((BEACON, "The journey beacon: every step"))
+            self.fields["data_set"].choices = choices
             self.fields["data_set"].error_messages["invalid_choice"] = (
                 "Choose a data set from the list"
             )

@@ -47,3 +47,25 @@ class AssessmentSnapshot(models.Model):
         return (
             f"{self.get_phase_display().lower()} assessment of {self.service} on {self.assessed_on}"
         )
+
+
+class EvolutionNote(models.Model):
+    """The team's account, written before the service's coming assessment, of how it has
+    evolved since the previous one. Recording that assessment moves the note into its snapshot
+    (publishing.assessments.record_assessment)."""
+
+    service = models.OneToOneField(
+        "registry.Service", on_delete=models.CASCADE, related_name="evolution_note"
+    )
+    text = models.TextField(blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"how {self.service} has evolved, for its coming assessment"

@@ -50,7 +50,7 @@ class SendBackIn(Schema):
     comment: str
 
 
-class ChangeOut(Schema):
+class VersionChangeOut(Schema):
     what: str  # audience, usage, baseline, or "<kind> module “<title>”"
     change: str  # changed, added, removed, moved
     before: Any
@@ -60,7 +60,7 @@ class ChangeOut(Schema):
 class ComparisonOut(Schema):
     older: int
     newer: int
-    changes: list[ChangeOut]
+    changes: list[VersionChangeOut]
 
 
 class AssessmentIn(Schema):
@@ -96,20 +96,41 @@ class AssessmentOut(Schema):
         return _who(snapshot.recorded_by)
 
 
+class EvolutionNoteIn(Schema):
+    evolution: str
+
+
+class EvolutionNoteOut(Schema):
+    service: str
+    evolution: str  # "" until written
+    since: str | None  # the assessment it follows: "the beta assessment of 3 February 2025"
+    writable: bool
+    refusal: str | None  # why it cannot be written, when it cannot
+    updated_at: datetime | None
+    updated_by: str | None
+
+
 class EvidenceOut(Schema):
     text: str
     href: str | None
 
 
+class StepOut(Schema):
+    text: str
+    href: str  # the page that does it
+
+
 class ReadinessItemOut(Schema):
     key: str
-    phase: str  # the phase whose assessment first asks for it
+    phase: str  # the phase whose assessment first asks for it, or "retired"
     title: str
     required: bool  # asked at the service's phase
-    status: str  # "met" or "not met"
+    status: str  # "met", "not met" or "not applicable"
     met: bool
+    reason: str | None  # why it does not apply, when it does not
     evidence: list[EvidenceOut]
-    next_step: str | None
+    next_step: str | None  # the next steps' texts, as one sentence
+    next_steps: list[StepOut]
 
 
 class ReadinessServiceOut(Schema):
@@ -122,7 +143,11 @@ class ReadinessServiceOut(Schema):
 class ReadinessOut(Schema):
     service: ReadinessServiceOut
     computed_at: datetime
-    ready: bool  # every required item is met
+    status: str  # "ready", "not ready", or "not applicable" when nothing is asked
+    ready: bool | None  # every item asked (that applies) is met; null when nothing is asked
+    reason: str | None  # why nothing is asked, when nothing is
     met: int
-    required: int
+    required: int  # the items asked at the service's phase that apply to it
+    not_applicable: int  # the items asked at the phase that do not apply, each saying why
+    next_steps: list[StepOut]  # of the first item asked that is not met
     items: list[ReadinessItemOut]

@@ -32,6 +32,7 @@ urlpatterns = [
     path("services/<service>/assessments/new", assessments.assessment_new, name="assessment-new"),
     path("assessments/<int:snapshot_id>", assessments.assessment, name="assessment"),
     path("assessments/<int:snapshot_id>/evolution", assessments.evolution, name="evolution"),
+    path("services/<service>/evolution", assessments.coming_evolution, name="coming-evolution"),
     # readiness
     path("services/<service>/readiness", readiness.service_readiness, name="readiness"),
     path(

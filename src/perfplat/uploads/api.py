@@ -48,9 +48,11 @@ def create_upload(
     mode: str = Form(Upload.APPEND),  # noqa: B008
     commit: bool = Form(False),  # noqa: B008
     mapping: str = Form(""),  # noqa: B008
+    reason: str = Form(""),  # noqa: B008
 ):
     """Upload a spreadsheet (multipart/form-data: `file`, and optionally `sheet`, `mode` append
-    or replace, `mapping` as JSON, `commit`). The reply is the upload: its preview and every row
+    or replace, `mapping` as JSON, `commit`, and `reason`: why, should it correct records of a
+    published data set). The reply is the upload: its preview and every row
     error. With `commit=true` the records are also stored when no row has an error. A large
     file is handled in the background: its `status` is queued; follow its `url`."""
     if file is None:
@@ -66,6 +68,7 @@ def create_upload(
         sheet=sheet,
         mode=mode,
         mapping=_mapping(mapping),
+        reason=reason,
         commit=commit,
         size=file.size,
     )

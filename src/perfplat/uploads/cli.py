@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from perfplat.errors import InvalidRequest
+from perfplat.ingest.mapping import row_error_text
 
 from . import services
 from .models import Upload
@@ -65,6 +66,7 @@ def upload_command(args) -> None:
             path.name,
             sheet=args.sheet or "",
             mode=Upload.REPLACE if args.replace else Upload.APPEND,
+            reason=args.reason,
             commit=not args.dry_run,
             background=False,
             on_progress=bar.update,
@@ -76,10 +78,7 @@ def upload_command(args) -> None:
     rows = f"{upload.row_count} row{'s' if upload.row_count != 1 else ''}"
     if upload.error_count:
         for error in upload.errors:
-            print(
-                f"row {error['row']}, column {error['column']!r}, value {error['value']!r}: "
-                f"{error['problem']}"
-            )
+            print(row_error_text(error))
         more = upload.error_count - len(upload.errors)
         if more:
             print(f"... and {more} more problems")

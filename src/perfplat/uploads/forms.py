@@ -1,7 +1,9 @@
 """The upload pages' forms: they only parse what people send; the rules live in services.py
-and parsing.py, whose errors are shown beside the field they name."""
+and perfplat.ingest.parsing, whose errors are shown beside the field they name."""
 
 from django import forms
+
+from perfplat.datasets.models import Correction
 
 from .models import Upload
 
@@ -37,6 +39,20 @@ class UploadForm(forms.Form):
             "replace it in both cases."
         ),
         error_messages={"required": "Choose whether to add the rows or replace all records"},
+    )
+    reason = forms.CharField(
+        label="Reason for any corrections",
+        required=False,
+        max_length=Correction.MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "If the data set is published and the upload changes or removes records already "
+            "published, the public corrections log shows this reason, like: The March figures "
+            "counted some paper applications twice."
+        ),
+        error_messages={
+            "max_length": f"The reason must be {Correction.MAX_REASON_LENGTH} characters or fewer"
+        },
     )
 
 

@@ -48,6 +48,8 @@ class Upload(models.Model):
     sheet = models.CharField(max_length=255, blank=True, default="")
     sheet_names = models.JSONField(default=list, blank=True)
     mode = models.CharField(max_length=10, choices=MODES, default=APPEND)
+    # Why it changes stored records, should it correct a published data set (SPEC 13).
+    reason = models.TextField(blank=True, default="")
     status = models.CharField(max_length=20, choices=STATUSES, default=RECEIVED)
     # Set when the records should be stored as soon as the file is found free of errors.
     commit_requested = models.BooleanField(default=False)
@@ -61,6 +63,9 @@ class Upload(models.Model):
     errors = models.JSONField(default=list, blank=True)
     # The first rows as they will be stored: [{"row": n, "record": {...}}].
     preview = models.JSONField(default=list, blank=True)
+    # The declarations proposed from the file for the fields the data set had not declared
+    # (datasets.fields.FieldDeclaration.as_dict), kept with the data set when committed.
+    proposed_fields = models.JSONField(default=list, blank=True)
     # 0..100: how far the work in progress (reading, checking or storing) has gone.
     progress = models.PositiveSmallIntegerField(default=0)
     # How many records the commit stored (rows with the same _id make one record).

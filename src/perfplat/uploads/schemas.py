@@ -4,6 +4,8 @@ from datetime import datetime
 
 from ninja import Schema
 
+from perfplat.datasets.schemas import FieldOut
+
 
 class RowErrorOut(Schema):
     row: int
@@ -56,3 +58,6 @@ class UploadOut(UploadSummaryOut):
     preview: list[dict]
     # The first 1,000 row errors; error_count says how many there are in all.
     errors: list[RowErrorOut]
+    # The fields the data set had not declared, with the types their columns were read as
+    # (proposed: committing keeps them as the data set's proposed fields).
+    proposed_fields: list[FieldOut]

@@ -1,8 +1,10 @@
 """Spreadsheet uploads: receive a file, check it, show what would be stored, then commit it.
 
-The pipeline is parse (parsing.py) -> convert (conversion.py) -> validate -> store, and the last
-two stages are the write path's own (`writes.validate_for`, `writes.store_records`): an upload
-is checked and stored exactly like a write through the API. Nothing is written to the data set
+The pipeline is perfplat.ingest's: parse -> map -> convert by field type -> validate -> store,
+and the last two stages are the write path's own (`writes.validate_for`,
+`writes.store_records`): an upload is checked and stored exactly like a write through the API.
+A free-form data set's fields not declared yet are proposed from the file, shown with the
+preview, and kept with the data set when the upload is committed. Nothing is written to the data set
 until `commit`, and only when no row has an error; the commit stores every row or none.
 
 Large files (settings.PERFPLAT_UPLOAD_BACKGROUND_BYTES / _ROWS) are checked and committed by a
@@ -22,13 +24,14 @@ from django.utils import timezone
 from perfplat.accounts.permissions import check
 from perfplat.audit.services import record as audit
 from perfplat.datasets import writes
+from perfplat.datasets.corrections import check_reason
 from perfplat.datasets.models import DataSet, WriteBatch
 from perfplat.datasets.periods import format_timestamp
-from perfplat.errors import Conflict, InvalidRecords, InvalidRequest, PerfplatError, RecordProblem
+from perfplat.errors import Conflict, InvalidRecords, InvalidRequest, PerfplatError
+from perfplat.ingest import conversion, parsing, pipeline
+from perfplat.ingest.mapping import ID, IGNORE, RowError, field_choices, normalise
 
-from . import conversion, parsing
-from .conversion import IGNORE, RowError
-from .mappings import field_choices, field_plan, mapping_for
+from .mappings import mapping_for
 from .models import HeaderMapping, Upload
 
 logger = logging.getLogger(__name__)
@@ -91,6 +94,7 @@ def receive(
     sheet: str = "",
     mode: str = Upload.APPEND,
     mapping: dict | None = None,
+    reason: str = "",
     commit: bool = False,
     background: bool = True,
     on_progress: ProgressCallback | None = None,
@@ -99,6 +103,7 @@ def receive(
     """Keep an uploaded file and check it: the upload comes back previewed (no errors: it can
     be committed), invalid (with its row errors), or queued for the background worker when
     large. With `commit`, the records are stored as soon as the file is found free of errors.
+    `reason`: why, should it correct records of a published data set (the corrections log).
 
     A file that cannot be read at all (not a spreadsheet, empty, too large, no header row)
     is kept in the history as invalid and raises its error. `size` is the file's size when
@@ -106,6 +111,7 @@ def receive(
     check(actor, "data_set.manage", data_set)
     if mode not in dict(Upload.MODES):
         raise InvalidRequest("mode must be append or replace", field="mode")
+    reason = check_reason(reason)
     if mapping:
         choices = set(field_choices(data_set, mapping))
         for header, field in mapping.items():
@@ -123,6 +129,7 @@ def receive(
         "size": len(content) if size is None else size,
         "sheet": (sheet or "").strip()[:255],
         "mode": mode,
+        "reason": reason,
         "commit_requested": commit,
         "mapping": mapping or {},
     }
@@ -177,6 +184,7 @@ def check_upload(
     upload.errors = [error.as_dict() for error in result.errors[: conversion.MAX_ERRORS_KEPT]]
     upload.error_count = len(result.errors)
     upload.preview = result.preview
+    upload.proposed_fields = [proposal.as_dict() for proposal in result.checked.proposals]
     upload.failure_message = ""
     if result.errors or not committing:
         status = Upload.INVALID if result.errors else Upload.PREVIEWED
@@ -184,7 +192,7 @@ def check_upload(
         _finish(upload, status, progress=100)
         return upload
     _save(upload)
-    _store(upload, result.batch, upload.user, progress.stage(60, 100, "Storing the records"))
+    _store(upload, result.checked, upload.user, progress.stage(60, 100, "Storing the records"))
     return upload
 
 
@@ -193,28 +201,20 @@ class Analysis:
     mapping: dict
     errors: list[RowError]
     preview: list[dict]
-    batch: writes.PreparedBatch | None
+    checked: pipeline.Checked
 
 
 def _analyse(upload: Upload, table: parsing.Table, progress: Progress, committing: bool):
-    """convert -> validate (the write path's validation) -> row errors and the preview."""
+    """map -> convert -> validate (ingest.pipeline) -> row errors and the preview."""
     data_set = upload.data_set
-    plan = field_plan(data_set)
     mapping = mapping_for(data_set, table.headers, upload.mapping)
     progress.stage(progress.end, 45 if committing else 60, "Reading the rows")
-    converted = conversion.convert(
-        table, mapping, plan.kinds, plan.required, on_progress=progress.fraction
+    converted, proposals = pipeline.read_records(
+        data_set, table, mapping, on_progress=progress.fraction
     )
     progress.stage(progress.end, 55 if committing else 90, "Checking the rows")
-    problems: list[RecordProblem] = []
-    batch = None
-    try:
-        batch = writes.validate_for(data_set, converted.records)
-    except InvalidRecords as error:
-        problems = getattr(error, "problems", None) or [
-            RecordProblem(0, None, message) for message in error.messages or [error.message]
-        ]
-    errors = conversion.row_errors(table, mapping, converted, problems)
+    checked = pipeline.check_records(data_set, table, mapping, converted, proposals)
+    errors = checked.errors
     if not converted.records and not errors:
         errors = [
             RowError(
@@ -225,8 +225,9 @@ def _analyse(upload: Upload, table: parsing.Table, progress: Progress, committin
                 "columns in the mapping",
             )
         ]
+        checked.batch = None
     preview = _preview(data_set, table, converted)
-    return Analysis(mapping, errors, preview, None if errors else batch)
+    return Analysis(mapping, errors, preview, checked)
 
 
 def _preview(data_set: DataSet, table: parsing.Table, converted) -> list[dict]:
@@ -241,7 +242,7 @@ def _preview(data_set: DataSet, table: parsing.Table, converted) -> list[dict]:
             stored = dict(record)
         else:
             stored = {}
-            if show_id or conversion.ID in record:
+            if show_id or ID in record:
                 stored["_id"] = prepared.record_id
             if prepared.timestamp is not None:
                 stored["_timestamp"] = format_timestamp(prepared.timestamp)
@@ -315,14 +316,16 @@ def commit_now(upload: Upload, on_progress: ProgressCallback | None = None) -> U
             "The data set has changed since the file was checked, and some rows no longer "
             "fit it: see the row errors"
         )
-    _store(upload, result.batch, upload.user, progress.stage(60, 100, "Storing the records"))
+    _store(upload, result.checked, upload.user, progress.stage(60, 100, "Storing the records"))
     return upload
 
 
-def _store(upload: Upload, batch: writes.PreparedBatch, actor, progress: Progress) -> None:
+def _store(upload: Upload, checked: pipeline.Checked, actor, progress: Progress) -> None:
     data_set = upload.data_set
     _set(upload, status=Upload.COMMITTING)
-    source = writes.WriteSource(kind=WriteBatch.UPLOAD, user_id=upload.user_id)
+    source = writes.WriteSource(
+        kind=WriteBatch.UPLOAD, user_id=upload.user_id, reason=upload.reason
+    )
     try:
         with transaction.atomic():
             # Two commits of one upload (a double click) take turns; the second finds it done.
@@ -332,8 +335,11 @@ def _store(upload: Upload, batch: writes.PreparedBatch, actor, progress: Progres
             replaced = None
             if upload.mode == Upload.REPLACE:
                 replaced = data_set.record_set.count()
-                writes.empty_data_set(data_set)
-            stored = writes.store_records(data_set, batch, source)
+                stored = writes.replace_records(
+                    data_set, checked.batch, source, proposals=checked.proposals
+                )
+            else:
+                stored = checked.store(data_set, source)
             # store_records locked the data set's row: the newest upload batch is this one.
             write_batch = (
                 WriteBatch.objects.filter(data_set=data_set, kind=WriteBatch.UPLOAD)
@@ -377,6 +383,27 @@ def _failed(upload: Upload, error: Exception, doing: str) -> None:
         failure_message=(
             f"Something went wrong while {doing} ({type(error).__name__}), so no records were "
             "stored. Try again; if it happens again, tell the platform team."
+        ),
+    )
+
+
+def abandoned(args: list, started_at, now) -> None:
+    """The background task checking or committing an upload died with its worker (see
+    collectors.scheduler.recover_abandoned_tasks): its transaction stored nothing. The upload
+    is marked failed with a message its page shows; a checked upload can be committed again,
+    any other uploaded again."""
+    upload = Upload.objects.filter(pk=args[0], status__in=Upload.IN_PROGRESS).first()
+    if upload is None:
+        return
+    checked = upload.row_count > 0 and upload.error_count == 0 and bool(upload.headers)
+    doing = "storing the records of" if upload.status == Upload.COMMITTING else "checking"
+    again = "Commit it again." if checked else "Upload the file again."
+    _finish(
+        upload,
+        Upload.FAILED,
+        failure_message=(
+            f"The background worker stopped while {doing} this file (it was restarted or ran "
+            f"out of memory), so no records were stored. {again}"
         ),
     )
 
@@ -445,7 +472,7 @@ def change_mapping(
             before = dict(saved.mapping)
             saved.mapping = {
                 **saved.mapping,
-                **{conversion.normalise(h): f for h, f in mapping.items()},
+                **{normalise(h): f for h, f in mapping.items()},
             }
             saved.updated_by = actor if getattr(actor, "is_authenticated", False) else None
             saved.save()

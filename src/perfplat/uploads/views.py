@@ -8,10 +8,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from perfplat.accounts.permissions import requires
+from perfplat.collectors.scheduler import recover_abandoned_tasks
+from perfplat.datasets.fields import FieldDeclaration
 from perfplat.datasets.models import DataSet
 from perfplat.errors import PerfplatError
+from perfplat.ingest import conversion
+from perfplat.ingest.mapping import field_choices
 
-from . import conversion, mappings, services
+from . import services
 from .forms import MappingForm, UploadForm
 from .models import Upload
 
@@ -65,6 +69,7 @@ def new_upload(request, data_set_id: int):
                 actor=request.user,
                 sheet=form.cleaned_data["sheet"],
                 mode=form.cleaned_data["mode"],
+                reason=form.cleaned_data["reason"],
                 size=uploaded.size,
             )
         except PerfplatError as error:
@@ -90,7 +95,7 @@ def _mapping_form(upload: Upload, data=None) -> MappingForm:
         data,
         headers=upload.headers,
         mapping=upload.mapping,
-        choices=mappings.field_choices(upload.data_set, upload.headers),
+        choices=field_choices(upload.data_set, upload.headers),
         sheet=upload.sheet,
         sheet_names=upload.sheet_names,
     )
@@ -101,6 +106,9 @@ def upload_detail(request, data_set_id: int, upload_id: int):
     """The upload's preview and row errors; while background work runs, its progress."""
     upload = services.find_upload(data_set_id, upload_id)
     data_set = upload.data_set
+    if upload.in_progress and recover_abandoned_tasks():
+        # Its worker may have died: then it has just been marked failed, with the reason.
+        upload.refresh_from_db()
     form = None
     if request.method == "POST" and upload.headers and not upload.in_progress:
         form = _mapping_form(upload, request.POST)
@@ -129,6 +137,7 @@ def upload_detail(request, data_set_id: int, upload_id: int):
         error_rows=conversion.row_error_cells(upload.errors),
         numeric_first=[0],
         more_errors=upload.error_count - len(upload.errors),
+        proposed_fields=[FieldDeclaration.from_dict(item) for item in upload.proposed_fields],
         records=data_set.record_set.count() if upload.status == Upload.COMMITTED else None,
     )
     return render(request, "uploads/preview.html", context)

@@ -26,10 +26,16 @@ ACTIONS = {
     "data_set.update": "Data set settings changed",
     "data_set.rotate_token": "Data set token replaced",
     "data_set.empty": "Data set emptied",
+    "data_set.correct": "Published records corrected",
+    "data_set.fields": "Data set fields confirmed",
+    "data_set.convert_fields": "Stored values converted to the fields' types",
     "user.create": "User added",
     "user.update": "User changed",
     "user.sign_in": "Signed in",
     "user.sign_out": "Signed out",
+    "user.two_factor_on": "Two-factor sign-in turned on",
+    "user.two_factor_off": "Two-factor sign-in turned off",
+    "user.recovery_codes": "New recovery codes",
     "metric.create": "Metric added",
     "metric.update": "Metric changed",
     "metric.delete": "Metric removed",
@@ -51,6 +57,7 @@ ACTIONS = {
     "dashboard.unpublish": "Dashboard unpublished",
     "assessment.record": "Assessment recorded",
     "assessment.evolution": "Assessment's evolution note changed",
+    "assessment.coming_evolution": "Evolution note for the coming assessment changed",
 }
 
 

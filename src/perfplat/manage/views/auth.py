@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from perfplat.accounts import throttle, two_factor
 from perfplat.accounts.permissions import requires
 from perfplat.errors import error_response
 
@@ -31,7 +32,12 @@ def sign_in(request):
         return redirect(next_path or "manage-home")
     form = forms.SignInForm(request, data=_data(request))
     if form.is_bound and form.is_valid():
-        login(request, form.get_user())
+        user = form.get_user()
+        if two_factor.enrolled(user):
+            # Not signed in yet: the code comes first.
+            two_factor.start(request, user, next_path)
+            return redirect("sign-in-code")
+        login(request, user)
         return redirect(next_path or "manage-home")
     status = 429 if form.is_bound and form.locked_out else 200
     return render(request, "manage/sign_in.html", {"form": form}, status=status)
@@ -114,10 +120,33 @@ password_change_done = _auth_page(
         },
     ),
 )
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Sends at most a few reset emails an hour to one address, and accepts at most a few
+    dozen requests an hour from one IP address (accounts.throttle): a reset link is a way in,
+    and an inbox is not to be flooded. Refused or not, nothing says whether the address has
+    an account."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        address = self.request.META.get("REMOTE_ADDR", "")
+        per_email = throttle.count("password-reset-email", email, throttle.RESET_PER_EMAIL[1])
+        per_address = throttle.count(
+            "password-reset-address", address, throttle.RESET_PER_ADDRESS[1]
+        )
+        if per_email > throttle.RESET_PER_EMAIL[0] or per_address > throttle.RESET_PER_ADDRESS[0]:
+            form.add_error(None, "Too many password reset requests. Try again in an hour.")
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        return super().form_valid(form)
+
+
 password_reset = _auth_page(
     "public",
     ("GET", "POST"),
-    auth_views.PasswordResetView.as_view(
+    ThrottledPasswordResetView.as_view(
         form_class=forms.PasswordResetForm,
         template_name="manage/form.html",
         email_template_name="manage/email/password_reset.txt",

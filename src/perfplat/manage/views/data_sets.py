@@ -122,16 +122,20 @@ def _data_set_crumbs(data_set, here=False):
 @answers("GET")
 @requires("data_set.manage")
 def data_set(request, data_set_id):
+    from .data_set_fields import fields_section
+
     data_set = _data_set_of(data_set_id)
     tokens = data_set.tokens.order_by(F("revoked_at").desc(nulls_first=True), "-created_at")
     service = data_set.service
     last_write = data_set.last_write_at
+    record_count = data_set.record_set.count()
     return render(
         request,
         "manage/data_set.html",
         {
             "data_set": data_set,
             "tokens": tokens,
+            **fields_section(data_set, record_count),
             "summary": _summary(
                 ("Address", str(data_set)),
                 ("Name", data_set.name),
@@ -143,7 +147,7 @@ def data_set(request, data_set_id):
                     "Write URL",
                     format_html('<code class="app-token">{}</code>', _write_url(request, data_set)),
                 ),
-                ("Records", data_set.record_set.count()),
+                ("Records", record_count),
                 (
                     "Source",
                     render_to_string(
@@ -209,8 +213,12 @@ def data_set_rotate_token(request, data_set_id):
 @requires("data_set.manage")
 def data_set_empty(request, data_set_id):
     data_set = _data_set_of(data_set_id)
-    if request.method == "POST":
-        data_sets.empty(data_set, actor=request.user)
+    form = forms.EmptyDataSetForm(_data(request))
+    emptied = _submit(
+        form,
+        lambda data: data_sets.empty(data_set, actor=request.user, reason=data["reason"]) or True,
+    )
+    if emptied:
         messages.success(request, f"{data_set} emptied: it now contains 0 records")
         return redirect("manage-data-set", data_set_id=data_set.pk)
     return render(
@@ -222,6 +230,8 @@ def data_set_empty(request, data_set_id):
             "button": "Empty the data set",
             "cancel": reverse("manage-data-set", args=[data_set.pk]),
             "record_count": data_set.record_set.count(),
+            "form": form,
+            "published": data_set.published,
             "breadcrumbs": _data_set_crumbs(data_set, here=True),
         },
     )

@@ -45,11 +45,8 @@ def user_new(request):
         ),
     )
     if created:
-        try:
-            accounts.send_password_setup(created, request)
-        except Exception:
-            # The account exists and its audit entry is written; only the email failed.
-            logger.exception("Could not send the password email to %s", created.email)
+        # The account exists and its audit entry is written even if the email fails.
+        if not accounts.send_password_setup(created, request):
             messages.warning(
                 request,
                 f"{created.email} was added, but the email with their password link could not "

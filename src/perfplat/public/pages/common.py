@@ -2,9 +2,7 @@
 that keys the cached results of pages listing many services, organisation chains and the
 references to organisations and services in their JSON, and CSV text."""
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Sum
@@ -47,6 +45,8 @@ class Tile:
     previous: str  # the change from the previous period, in words
     year_earlier: str
     extra: str = ""  # the satisfaction score, with user satisfaction
+    # The correction that last revised the figure after it was published (revisions.Revision).
+    revision: object = None
 
 
 def tiles(latest: maths.PeriodKpis) -> list[Tile]:
@@ -74,13 +74,6 @@ def tiles(latest: maths.PeriodKpis) -> list[Tile]:
             )
         )
     return result
-
-
-def _csv_text(rows: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows([["" if cell is None else cell for cell in row] for row in rows])
-    return out.getvalue()
 
 
 # what is public, cheaply: the fingerprint that keys pages listing many services

@@ -5,6 +5,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from perfplat import csvfiles
 from perfplat.errors import InvalidRequest
 from perfplat.kpis import maths, schemas
 from perfplat.kpis.periods import MONTH, QUARTER, ROLLING_YEAR, WEEK, Period, latest_period
@@ -14,7 +15,7 @@ from perfplat.registry.services import public_services
 
 from .. import charts, figures, formatting
 from ..formatting import KPI_LABELS, TILE_KPIS, kpi_value, period_label
-from .common import LIST_KPIS, _csv_text, _service_ref, check_period
+from .common import LIST_KPIS, _service_ref, check_period
 
 # comparing services
 
@@ -137,7 +138,7 @@ def comparison_csv(result: Comparison, kpi: str | None = None) -> str:
         text = schemas.service_csv(ServiceKpis(service, result.kind, periods))
         found = list(csv.reader(io.StringIO(text)))[1:]
         rows += [row for row in found if kpi is None or row[column] == kpi]
-    return _csv_text(rows)
+    return csvfiles.csv_text(rows)
 
 
 def comparison_table(result: Comparison) -> list[dict]:

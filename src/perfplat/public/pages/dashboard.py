@@ -1,10 +1,10 @@
 """A service's dashboard (/services/<slug>): the published version's content, KPI tiles,
 modules, metrics and data sets, its JSON and CSV, and the downloads of each module."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from perfplat.dashboards.content import baseline_period
+from perfplat.dashboards.content import BEACON, KPIS, baseline_period
 from perfplat.dashboards.services import published_version
 from perfplat.datasets.services import sources_of
 from perfplat.errors import NotFound
@@ -20,6 +20,7 @@ from .. import figures, formatting
 from ..caching import cached, data_set_key
 from ..freshness import Freshness, data_freshness
 from ..modules import ModuleView, module_view
+from ..revisions import Revision, tile_revisions
 from .common import Tile, _service_ref, tiles
 
 # a service's dashboard
@@ -80,6 +81,7 @@ class Dashboard:
     # dashboard has no baseline.
     baseline: maths.PeriodKpis | None
     since_baseline: dict
+    revisions: dict[str, Revision]  # KPI -> the correction that last revised its figure
     modules: list[ModuleView]
     metrics: list[MetricInfo]
     data_sets: list[DataSetInfo]
@@ -116,13 +118,16 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
     (perfplat.publishing.preview)."""
     content = version.content or {}
     data_sets = {str(d): d for d in service.data_sets.all()}
-    modules = [
-        module_view(number, module, data_sets.get(module.get("data_set", "")), moment)
-        for number, module in enumerate(content.get("modules", []), start=1)
-    ]
+    beacon = None
+    if any(module.get("source") == BEACON for module in content.get("modules", [])):
+        from perfplat.beacon.services import beacon_of
+
+        beacon = beacon_of(service)
+    modules = numbered_modules(content.get("modules", []), data_sets, moment, beacon)
     latest = figures.service_kpis(service, kind, moment, only_latest=True)[-1]
     chosen = baseline_period(content.get("baseline"))
     baseline = figures.baseline_kpis(service, moment, *chosen) if chosen else None
+    revisions = tile_revisions(service, latest)
 
     # The data sets shown: those of the modules and the KPIs, if published.
     shown = {m.data_set for m in modules if m.data_set}
@@ -168,9 +173,10 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
         published_at=version.published_at,
         content={name: content.get(name, "") for name in ("audience", "usage", "baseline")},
         latest=latest,
-        tiles=tiles(latest),
         baseline=baseline,
         since_baseline=maths.change_since(latest, baseline) if baseline else {},
+        tiles=[replace(tile, revision=revisions.get(tile.kpi)) for tile in tiles(latest)],
+        revisions=revisions,
         modules=modules,
         metrics=metrics,
         data_sets=infos,
@@ -181,6 +187,26 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
             (organisation.name, f"/organisations/{organisation.slug}"),
         ],
     )
+
+
+KPI_TILES = 1
+KPI_TILES_TITLE = "Key performance indicators"
+
+
+def numbered_modules(
+    content_modules: list, data_sets: dict, moment: int, beacon=None
+) -> list[ModuleView]:
+    """The modules as the public page shows them, numbered as a reader counts them: the KPI
+    tiles, always at the top of the page, are module 1; the others follow from 2 in their
+    order (a KPI tiles module placed elsewhere in the content is the same tiles, not another)."""
+    kpis = next((m for m in content_modules if m["kind"] == KPIS), {})
+    modules = [ModuleView(number=KPI_TILES, kind=KPIS, title=kpis.get("title") or KPI_TILES_TITLE)]
+    for module in content_modules:
+        if module["kind"] == KPIS:
+            continue
+        data_set = data_sets.get(module.get("data_set", ""))
+        modules.append(module_view(len(modules) + 1, module, data_set, moment, beacon))
+    return modules
 
 
 def _sources(data_sets: list, now: datetime) -> dict[int, str]:
@@ -210,6 +236,10 @@ def dashboard_json(result: Dashboard) -> dict:
         "period": result.kind,
         "kpis": schemas.period_json(result.latest),
         "baseline": baseline_json(result),
+        "revisions": {
+            kpi: {"revised_on": revision.made_at.isoformat(), "correction": revision.url}
+            for kpi, revision in result.revisions.items()
+        },
         "modules": [
             {
                 **module.as_json(),
@@ -231,6 +261,9 @@ def dashboard_json(result: Dashboard) -> dict:
             }
             for info in result.data_sets
         ],
+        "how_the_service_has_changed": _changes_json(result),
+        "corrections": f"/services/{service.slug}/corrections",
+        "feed": f"/services/{service.slug}/feed.atom",
     }
 
 
@@ -298,21 +331,58 @@ def how_made(latest: maths.PeriodKpis) -> list[dict]:
     return found
 
 
+def _changes_json(result: Dashboard) -> dict:
+    """The "How this service has changed" section: each assessment with its frozen KPIs, and
+    the latest complete month's KPIs it is compared with (as on the page)."""
+    from perfplat.publishing.changes import service_changes_json
+
+    assessments = service_changes_json(result.service)
+    if not assessments:
+        return {"assessments": [], "now": None}
+    latest = result.latest
+    if result.kind != MONTH:
+        latest = figures.service_kpis(result.service, MONTH, figures.now(), only_latest=True)[-1]
+    return {"assessments": assessments, "now": schemas.period_json(latest)}
+
+
 def dashboard_csv(result: Dashboard) -> str:
     """The KPI tiles' figures (the KPI API's CSV, latest period)."""
     return schemas.service_csv(ServiceKpis(result.service, result.kind, (result.latest,)))
 
 
 def module_links(slug: str, module: ModuleView) -> dict | None:
-    if not module.has_data:
+    if not module.has_data and module.kind != KPIS:
         return None
     base = f"/services/{slug}/modules/{module.number}"
     return {"csv": f"{base}.csv", "json": f"{base}.json"}
 
 
-def dashboard_module(slug: str, number: int, moment: int) -> ModuleView:
-    """One module of the published dashboard, for its CSV and JSON downloads."""
-    result = dashboard(slug, moment)
-    if not 1 <= number <= len(result.modules) or not result.modules[number - 1].has_data:
-        raise NotFound(f"The dashboard of {slug!r} has no data module {number}")
+def kpi_tiles_json(result: Dashboard) -> dict:
+    """Module 1, the KPI tiles, as data: the figures of the latest complete period."""
+    tiles = result.modules[0]
+    return {
+        "number": tiles.number,
+        "kind": tiles.kind,
+        "title": tiles.title,
+        "period": result.kind,
+        "kpis": schemas.period_json(result.latest),
+        "revisions": {
+            kpi: {"revised_on": revision.made_at.isoformat(), "correction": revision.url}
+            for kpi, revision in result.revisions.items()
+        },
+    }
+
+
+def module_of(result: Dashboard, number: int) -> ModuleView:
+    """The module a reader knows by `number` (1: the KPI tiles), or NotFound."""
+    if not 1 <= number <= len(result.modules):
+        raise NotFound(f"The dashboard of {result.service.slug!r} has no module {number}")
     return result.modules[number - 1]
+
+
+def dashboard_module(slug: str, number: int, moment: int) -> ModuleView:
+    """One data module of the published dashboard, for its CSV and JSON downloads."""
+    module = module_of(dashboard(slug, moment), number)
+    if not module.has_data:
+        raise NotFound(f"The dashboard of {slug!r} has no data module {number}")
+    return module

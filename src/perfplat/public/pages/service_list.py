@@ -4,6 +4,7 @@ and sorted as the GET parameters ask, and its JSON and CSV."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from perfplat import csvfiles
 from perfplat.errors import InvalidRequest
 from perfplat.frontend.templatetags.govuk import PHASE_TAG_CLASSES
 from perfplat.kpis import maths, schemas
@@ -18,7 +19,6 @@ from .common import (
     LIST_KPIS,
     PHASE_LABELS,
     _chain,
-    _csv_text,
     _organisation_ref,
     _organisation_tree,
     _service_ref,
@@ -303,4 +303,4 @@ def service_list_csv(result: ServiceList) -> str:
                 value = maths.pounds(Decimal(str(value)))
             cells += [value, kpis[kpi]["not_enough_data"]]
         rows.append(cells)
-    return _csv_text(rows)
+    return csvfiles.csv_text(rows)

@@ -1,6 +1,7 @@
 """Assessment snapshots: the list of a service's assessments, recording one (organisation
 admins), one snapshot with its frozen metadata and KPIs, and the team's note on how the service
-has evolved since the previous assessment."""
+has evolved since the previous assessment: on a snapshot, or written ahead for the coming
+assessment."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +30,10 @@ def assessment_list(request, service):
             "service": service,
             "snapshots": assessments.snapshots_of(service)[::-1],
             "can_record": allowed(request.user, "service.publish", service),
+            "can_edit": allowed(request.user, "service.edit", service),
+            "note": assessments.evolution_note(service),
+            "note_refusal": assessments.evolution_note_refusal(service),
+            "since": assessments.earlier_assessment(service),
             "breadcrumbs": crumbs(service),
         },
     )
@@ -130,5 +135,32 @@ def evolution(request, snapshot_id):
                 _assessments_crumb(service),
                 (str(taken).capitalize(), reverse("publishing:assessment", args=[taken.pk])),
             ),
+        },
+    )
+
+
+@answers("GET", "POST")
+@requires("service.edit")
+def coming_evolution(request, service):
+    """The evolution note for the coming assessment (publishing.assessments)."""
+    service = service_of(service)
+    note = assessments.evolution_note(service)
+    form = forms.EvolutionForm(data(request), initial={"evolution": note.text if note else ""})
+    saved = submit(
+        form,
+        lambda values: assessments.write_evolution_note(request.user, service, values["evolution"]),
+    )
+    if saved:
+        messages.success(request, "How the service has evolved is saved for the coming assessment")
+        return redirect("publishing:assessments", service=service.slug)
+    return render(
+        request,
+        "publishing/evolution_note.html",
+        {
+            "service": service,
+            "form": form,
+            "refusal": assessments.evolution_note_refusal(service),
+            "since": assessments.earlier_assessment(service),
+            "breadcrumbs": crumbs(service, _assessments_crumb(service)),
         },
     )

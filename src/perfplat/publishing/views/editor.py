@@ -33,6 +33,8 @@ def _module_summary(module: dict) -> str:
     if module["kind"] == TEXT:
         text = module.get("text", "")
         return text if len(text) <= 120 else text[:119] + "…"
+    if module.get("source"):
+        return f"The journey beacon's steps?{module.get('query', '')}"
     if module.get("data_set"):
         return f"{module['data_set']}?{module.get('query', '')}"
     return "The four key performance indicators"
@@ -252,7 +254,7 @@ def module_edit(request, service, number):
         kind=kind,
         service=service,
         fields=editor.fields_of_kind(kind),
-        initial=module,
+        initial=editor.form_values(module),
     )
 
     def place(content, changed):

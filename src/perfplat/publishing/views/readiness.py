@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from perfplat.accounts.permissions import allowed, requires
-from perfplat.metrics.services import record_support
+from perfplat.metrics.services import check_catalogue
 from perfplat.registry.models import Organisation
 
 from .. import readiness as reports
@@ -49,7 +49,7 @@ def service_readiness_print(request, service):
 def check_metrics(request, service):
     """Run the support check on every metric of the catalogue and keep the verdicts."""
     service = service_of(service)
-    verdicts = [record_support(request.user, metric) for metric in service.metrics.all()]
+    verdicts = [verdict for _, verdict in check_catalogue(request.user, service)]
     supported = sum(1 for verdict in verdicts if verdict.supported)
     messages.success(
         request, f"Metrics checked: the platform supports {supported} of {len(verdicts)}"

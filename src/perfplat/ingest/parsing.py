@@ -15,7 +15,10 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from perfplat.errors import InvalidRequest, PayloadTooLarge
+from perfplat.errors import InvalidRequest, PayloadTooLarge, PerfplatError
+
+from . import spreadsheet_limits
+from .spreadsheet_limits import column_letter, run_bounded
 
 CSV, XLSX, XLS, ODS = "csv", "xlsx", "xls", "ods"
 FORMAT_NAMES = {CSV: "CSV", XLSX: "XLSX", XLS: "XLS", ODS: "ODS"}
@@ -111,29 +114,61 @@ def sheet_names(data: bytes) -> tuple[str, ...]:
     file_format = detect_format(data)
     if file_format == CSV:
         return ()
-    return tuple(_open_workbook(data, file_format).sheet_names)
+    memory, seconds = spreadsheet_limits.limits()
+    return run_bounded(_sheet_names, data, file_format, memory_bytes=memory, seconds=seconds)
 
 
 def read_table(data: bytes, sheet: str = "", max_bytes: int = DEFAULT_MAX_BYTES) -> Table:
     """The table in a file: the named sheet of a workbook (the first visible one by default),
-    or the CSV file. Raises InvalidRequest (PayloadTooLarge when too large) with a message for
-    the person who uploaded it."""
+    or the CSV file. Raises InvalidRequest (PayloadTooLarge when too large: the file, a sheet
+    over spreadsheet_limits.MAX_CELLS, a workbook that needs more memory or time than it may
+    have) with a message for the person who uploaded it."""
     check_size(len(data), max_bytes)
     file_format = detect_format(data)
     if file_format == CSV:
         # A CSV file has no sheets: a sheet name given for one is ignored.
         return _table(CSV, _csv_rows(data), "", ())
+    memory, seconds = spreadsheet_limits.limits()
+    return run_bounded(
+        _read_workbook, data, file_format, sheet, memory_bytes=memory, seconds=seconds
+    )
+
+
+# workbooks (read in a child process: spreadsheet_limits.run_bounded)
+
+
+def _check_workbook(data: bytes, file_format: str) -> None:
+    try:
+        if file_format == XLSX:
+            spreadsheet_limits.check_xlsx(data)
+        elif file_format == ODS:
+            spreadsheet_limits.check_ods(data)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as error:
+        raise InvalidRequest(_damaged(file_format, error), field="file")
+
+
+def _sheet_names(data: bytes, file_format: str) -> tuple[str, ...]:
+    _check_workbook(data, file_format)
+    return tuple(_open_workbook(data, file_format).sheet_names)
+
+
+def _read_workbook(data: bytes, file_format: str, sheet: str) -> Table:
+    _check_workbook(data, file_format)
     workbook = _open_workbook(data, file_format)
     names = tuple(workbook.sheet_names)
     name = _choose_sheet(workbook, names, sheet)
     try:
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        found = workbook.get_sheet_by_name(name)
+        # The reader's grid is built, but no Python cell yet (XLS has no cheaper way).
+        end = found.end
+        if end is not None:
+            spreadsheet_limits.check_area(end[0] + 1, end[1] + 1, name)
+        rows = found.to_python(skip_empty_area=False)
+    except PerfplatError:
+        raise
     except Exception as error:  # noqa: BLE001 - calamine's errors are many and undocumented
         raise InvalidRequest(_damaged(file_format, error), field="file")
     return _table(file_format, rows, name, names)
-
-
-# workbooks
 
 
 def _damaged(file_format: str, error: Exception) -> str:
@@ -218,23 +253,22 @@ def _csv_rows(data: bytes) -> list[list]:
     text = _decode(data)
     if not text.strip():
         raise InvalidRequest(EMPTY_FILE, field="file")
+    rows: list[list] = []
+    width = 0
+    limit = spreadsheet_limits.MAX_CELLS
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)):
+            rows.append(row)
+            if len(row) > width:
+                width = len(row)
+            if len(rows) * width > limit:
+                spreadsheet_limits.check_area(len(rows), width)
+        return rows
     except csv.Error as error:
         raise InvalidRequest(f"The CSV file could not be read: {error}", field="file")
 
 
 # the table
-
-
-def column_letter(index: int) -> str:
-    """The spreadsheet name of a column: 0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def _is_empty_row(row: list) -> bool:

@@ -182,38 +182,44 @@ def kpi_records_used(
     service: Service, first: date | None = None, last: date | None = None
 ) -> dict[str, DataSetUse]:
     """Per standard type, the published data set the service's KPIs come from and what they use
-    of it: records with a period the KPIs know (and a channel where the type needs one); with
-    `first` and `last` (both included), only those describing some of those days. The same
-    blocks as the KPIs (`record_blocks`), so evidence counts exactly the records they use."""
+    of it (`data_set_use`)."""
+    return {
+        data_type: data_set_use(data_set, first, last)
+        for data_type, data_set in kpi_data_sets(service).items()
+    }
+
+
+def data_set_use(data_set: DataSet, first: date | None = None, last: date | None = None):
+    """What the KPIs use of a standard data set: records with a period the KPIs know (and a
+    channel where the type needs one); with `first` and `last` (both included), only those
+    describing some of those days. The same blocks as the KPIs (`record_blocks`), so evidence
+    counts exactly the records they use."""
     window = days_period(first, last) if first is not None and last is not None else None
-    found = {}
-    for data_type, data_set in kpi_data_sets(service).items():
-        source = source_sums(data_set)
-        used = [
-            block
-            for block in source.blocks
-            if window is None or (block.start < window.end and block.end > window.start)
-        ]
-        days = sorted(
-            {
-                day
-                for block in used
-                for day in range(
-                    max(block.start, window.start if window else block.start).toordinal(),
-                    min(block.end, window.end if window else block.end).toordinal(),
-                )
-            }
-        )
-        found[data_type] = DataSetUse(
-            data_set=data_set,
-            records=sum(block.records for block in used),
-            days=len(days),
-            first_day=date.fromordinal(days[0]) if days else None,
-            last_day=date.fromordinal(days[-1]) if days else None,
-            missing_days=window.days - len(days) if window else None,
-            unavailable=source.unavailable,
-        )
-    return found
+    source = source_sums(data_set)
+    used = [
+        block
+        for block in source.blocks
+        if window is None or (block.start < window.end and block.end > window.start)
+    ]
+    days = sorted(
+        {
+            day
+            for block in used
+            for day in range(
+                max(block.start, window.start if window else block.start).toordinal(),
+                min(block.end, window.end if window else block.end).toordinal(),
+            )
+        }
+    )
+    return DataSetUse(
+        data_set=data_set,
+        records=sum(block.records for block in used),
+        days=len(days),
+        first_day=date.fromordinal(days[0]) if days else None,
+        last_day=date.fromordinal(days[-1]) if days else None,
+        missing_days=window.days - len(days) if window else None,
+        unavailable=source.unavailable,
+    )
 
 
 # KPIs

@@ -79,13 +79,13 @@ def data_set(service, data_type: str, records: list, **settings):
 
 
 def correct_renew(world, reason: str = "Late returns", **counts):
-    """A correction: renew's digital transactions of the week of 6 January 2025 (January, the
+    """A correction: renew's digital transactions of Monday 6 January 2025 (January, the
     latest complete month) sent again as 210 instead of 200. Returns the Correction."""
     from perfplat.datasets.models import Correction
 
     write_records(
         world.renew_transactions,
-        channels(week, "2025-01-06", **(counts or {"digital": 210})),
+        channels(day, "2025-01-06", **(counts or {"digital": 210})),
         WriteSource(WriteBatch.API, reason=reason),
     )
     return Correction.objects.latest("pk")

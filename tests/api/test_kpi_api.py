@@ -338,6 +338,27 @@ def test_period_week_gives_weeks_from_monday(client, registry):
     )
 
 
+def test_period_day_gives_each_day_of_the_last_year_from_daily_data(client, registry):
+    payload = body(get(client, "/api/services/renew/kpis", period="day"))
+    day = latest(payload)
+    # Sunday 9 February is the last day that has ended on the 10th; completion is sent daily.
+    assert (day["start_at"], day["end_at"], day["complete"]) == (
+        "2025-02-09T00:00:00+00:00",
+        "2025-02-10T00:00:00+00:00",
+        True,
+    )
+    rate = day["kpis"]["completion_rate"]
+    assert (rate["numerator"], rate["denominator"], rate["value"]) == (16, 20, 0.8)
+    assert rate["made_from"] == "daily data"
+    # A week's transactions are shared by day: 1000 digital over 7 days.
+    take_up = day["kpis"]["digital_take_up"]
+    assert take_up["value"] == 1.0
+    assert take_up["made_from"] == "weekly data shared between periods by day"
+    # Days reach back 366 days at most (the data starts on 1 January 2024).
+    assert payload["periods"][0]["start_at"] == "2024-02-10T00:00:00+00:00"
+    assert len(payload["periods"]) == 366
+
+
 def test_period_rolling_year_gives_the_12_months_ending_with_each_month(client, registry):
     payload = body(get(client, "/api/services/jab/kpis", period="rolling-year"))
     year = latest(payload)
@@ -596,12 +617,12 @@ def test_the_404_names_what_is_missing(client, registry):
         (
             "/api/kpis",
             {"period": "fortnight"},
-            "period must be one of week, month, quarter, rolling-year, not 'fortnight'",
+            "period must be one of day, week, month, quarter, rolling-year, not 'fortnight'",
         ),
         (
             "/api/services/renew/kpis",
             {"period": "year"},
-            "period must be one of week, month, quarter, rolling-year, not 'year'",
+            "period must be one of day, week, month, quarter, rolling-year, not 'year'",
         ),
         (
             "/api/organisations/transport/kpis",

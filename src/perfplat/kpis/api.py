@@ -1,8 +1,8 @@
 """The public KPI API: /api/services/<slug>/kpis, /api/organisations/<slug>/kpis and /api/kpis.
 
 Open to anyone (no sign-in, CORS allowed), like published data sets. Each takes
-`period=week|month|quarter|rolling-year` (default month) and `format=json|csv` (default json); any
-other parameter is a 400, as in the read API. Only public services and their published data sets
+`period=day|week|month|quarter|rolling-year` (default month; days for the last year only) and
+`format=json|csv` (default json); any other parameter is a 400, as in the read API. Only public services and their published data sets
 count; any other service or organisation is a 404.
 """
 
@@ -20,8 +20,8 @@ PARAMETERS = ("period", "format")
 FORMATS = ("json", "csv")
 PERIOD = Query(
     "month",
-    description="week (Monday to Sunday), month, quarter or rolling-year (the 12 months to a "
-    "month)",
+    description="day (the last 366 days), week (Monday to Sunday), month, quarter or "
+    "rolling-year (the 12 months to a month)",
 )
 FORMAT = Query("json", description="json or csv (one row per subject, period and KPI)")
 

@@ -40,10 +40,9 @@ from fractions import Fraction
 from functools import cached_property
 
 from .periods import (
+    API_PERIOD_KINDS,
     DESCRIBED,
-    HISTORY_YEARS,
     MONTH,
-    PERIOD_KINDS,
     QUARTER,
     ROLLING_YEAR,
     WEEK,
@@ -51,8 +50,8 @@ from .periods import (
     days_text,
     described_end,
     first_period,
+    history_start,
     latest_period,
-    months_after,
     periods_to_show,
 )
 
@@ -647,7 +646,7 @@ def latest_complete(
     """The latest complete period of `kind` (None when none is, or there is no data)."""
     if first_day is None:
         return None
-    stop = max(first_period(kind, first_day).start, months_after(today, -12 * HISTORY_YEARS))
+    stop = max(first_period(kind, first_day).start, history_start(kind, today))
     period = latest_period(kind, today)
     while period.end > stop:
         if status_for(period).complete:
@@ -711,7 +710,7 @@ def kpis_over(
 ) -> list[PeriodKpis]:
     """Every period's KPIs with their changes, up to the latest complete period (or, when no
     period is complete, the latest that has ended, marked not complete)."""
-    if kind not in PERIOD_KINDS:
+    if kind not in API_PERIOD_KINDS:
         raise ValueError(f"unknown period {kind!r}")
     figures = Figures(sides_for)
     latest = latest_complete(status_for, kind, today, first_day)

@@ -16,6 +16,10 @@ from datetime import date, timedelta
 
 WEEK, MONTH, QUARTER, ROLLING_YEAR = "week", "month", "quarter", "rolling-year"
 PERIOD_KINDS = (WEEK, MONTH, QUARTER, ROLLING_YEAR)
+# The KPI API also gives KPIs per day (a journey beacon's daily completion rate), for the last
+# DAY_HISTORY days; the pages keep to PERIOD_KINDS.
+API_PERIOD_KINDS = ("day", *PERIOD_KINDS)
+DAY_HISTORY = 366
 # The kind of a baseline (or any other chosen run of days).
 DAYS = "days"
 # How far back the periods listed go: ten years. Earlier data still serves the comparisons.
@@ -111,6 +115,8 @@ class Period:
 
     @property
     def previous(self) -> "Period":
+        if self.kind == DAY:
+            return Period(DAY, self.start - ONE_DAY, self.start)
         if self.kind == WEEK:
             return Period(WEEK, self.start - timedelta(days=7), self.start)
         if self.kind == QUARTER:
@@ -121,6 +127,9 @@ class Period:
 
     @property
     def year_earlier(self) -> "Period":
+        if self.kind == DAY:
+            # 52 weeks: the same weekday a year earlier, as for weeks.
+            return Period(DAY, self.start - timedelta(weeks=52), self.end - timedelta(weeks=52))
         if self.kind == WEEK:
             # 52 weeks: the same weekdays a year earlier.
             return Period(WEEK, self.start - timedelta(weeks=52), self.end - timedelta(weeks=52))
@@ -136,6 +145,8 @@ def days_period(first: date, last: date) -> Period:
 
 def period_containing(kind: str, day: date) -> Period:
     """The period of `kind` that holds `day` (a rolling year: the one ending with its month)."""
+    if kind == DAY:
+        return Period(DAY, day, day + ONE_DAY)
     if kind == WEEK:
         start = week_start(day)
         return Period(WEEK, start, start + timedelta(days=7))
@@ -154,7 +165,7 @@ def period_containing(kind: str, day: date) -> Period:
 def latest_period(kind: str, today: date) -> Period:
     """The latest period of `kind` that has ended by `today` (whether or not its data is
     complete: see kpis.maths for that)."""
-    if kind not in PERIOD_KINDS:
+    if kind not in API_PERIOD_KINDS:
         raise ValueError(f"unknown period {kind!r}")
     return period_containing(kind, today).previous
 
@@ -168,12 +179,19 @@ def first_period(kind: str, first_day: date) -> Period:
     return period_containing(kind, first_day)
 
 
+def history_start(kind: str, end: date) -> date:
+    """How far back periods of `kind` ending at `end` are listed."""
+    if kind == DAY:
+        return end - timedelta(days=DAY_HISTORY)
+    return months_after(end, -12 * HISTORY_YEARS)
+
+
 def periods_to_show(kind: str, first_day: date | None, last: Period) -> list[Period]:
     """In time order: every period of `kind` from the first one with data (`first_period`) to
     `last`, at most HISTORY_YEARS back; always at least `last`."""
     if first_day is None:
         return [last]
-    earliest = max(months_after(last.end, -12 * HISTORY_YEARS), first_period(kind, first_day).start)
+    earliest = max(history_start(kind, last.end), first_period(kind, first_day).start)
     found = [last]
     while True:
         earlier = found[-1].previous

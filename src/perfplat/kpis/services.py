@@ -25,7 +25,7 @@ from perfplat.registry.services import public_services
 
 from . import maths
 from .maths import COMPLETION, COST, SATISFACTION, SOURCES, TRANSACTIONS
-from .periods import DAY, DESCRIBED, MONTH, PERIOD_KINDS, days_period
+from .periods import API_PERIOD_KINDS, DAY, DESCRIBED, MONTH, days_period
 
 # What each standard data set is asked for: the fields it is grouped by (besides `period`) and
 # the fields summed.
@@ -44,8 +44,8 @@ def current_time() -> int:
 
 
 def check_period(kind: str) -> str:
-    if kind not in PERIOD_KINDS:
-        raise InvalidQuery(f"period must be one of {', '.join(PERIOD_KINDS)}, not {kind!r}")
+    if kind not in API_PERIOD_KINDS:
+        raise InvalidQuery(f"period must be one of {', '.join(API_PERIOD_KINDS)}, not {kind!r}")
     return kind
 
 

@@ -10,7 +10,9 @@ is January 2025:
 - renew (licensing, live): all four KPIs for December 2024 and January 2025. January:
   transactions digital 300 + phone 100, cost 800 (£2.00 a transaction), satisfaction 16 of 20
   responses satisfied (80%), completion 400 of 500 (80%), digital take-up 75%. December:
-  digital 200 + phone 200 (50%).
+  digital 200 + phone 200 (50%). Its transactions, satisfaction and completion are sent per
+  day (every day of December and January, so both months are complete), their counts all on
+  Mondays 2 December, 6 and 20 January: the weekly modules show whole weeks.
 - book (transport, beta): transactions only (digital 10, phone 90 in January): cost per
   transaction, satisfaction and completion are "not enough data".
 - jab (health, live): transactions digital 50, phone 50 in January.
@@ -18,6 +20,7 @@ is January 2025:
 """
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from perfplat.dashboards.services import publish_directly, start_draft
 from perfplat.datasets.models import WriteBatch
@@ -36,6 +39,25 @@ def week(day: str, **fields) -> dict:
 
 def month(day: str, **fields) -> dict:
     return {"_timestamp": f"{day}T00:00:00Z", "period": "month", **fields}
+
+
+def day(when: str, **fields) -> dict:
+    return {"_timestamp": f"{when}T00:00:00Z", "period": "day", **fields}
+
+
+def every_day(counts: dict[str, dict], zero: dict, channels_of=None) -> list[dict]:
+    """A record per day of December 2024 and January 2025 (per channel, with `channels_of`):
+    `counts` on the days it names, `zero` on the others."""
+    records = []
+    first = date(2024, 12, 1)
+    for n in range(62):
+        when = str(first + timedelta(days=n))
+        fields = counts.get(when, zero)
+        if channels_of:
+            records += [day(when, channel=c, count=fields.get(c, 0)) for c in channels_of]
+        else:
+            records.append(day(when, **fields))
+    return records
 
 
 def channels(maker, day, **counts) -> list[dict]:
@@ -57,13 +79,13 @@ def data_set(service, data_type: str, records: list, **settings):
 
 
 def correct_renew(world, reason: str = "Late returns", **counts):
-    """A correction: renew's digital transactions of the week of 6 January 2025 (January, the
+    """A correction: renew's digital transactions of Monday 6 January 2025 (January, the
     latest complete month) sent again as 210 instead of 200. Returns the Correction."""
     from perfplat.datasets.models import Correction
 
     write_records(
         world.renew_transactions,
-        channels(week, "2025-01-06", **(counts or {"digital": 210})),
+        channels(day, "2025-01-06", **(counts or {"digital": 210})),
         WriteSource(WriteBatch.API, reason=reason),
     )
     return Correction.objects.latest("pk")
@@ -113,11 +135,15 @@ def build_public_world() -> PublicWorld:
     renew_transactions = data_set(
         renew,
         "transactions-by-channel",
-        [
-            *channels(week, "2024-12-02", digital=200, phone=200),
-            *channels(week, "2025-01-06", digital=200, phone=50),
-            *channels(week, "2025-01-20", digital=100, phone=50),
-        ],
+        every_day(
+            {
+                "2024-12-02": {"digital": 200, "phone": 200},
+                "2025-01-06": {"digital": 200, "phone": 50},
+                "2025-01-20": {"digital": 100, "phone": 50},
+            },
+            {},
+            channels_of=("digital", "phone"),
+        ),
     )
     renew_cost = data_set(
         renew,
@@ -127,21 +153,34 @@ def build_public_world() -> PublicWorld:
             month("2025-01-01", channel="all", amount=800),
         ],
     )
+    no_ratings = {f"rating_{n}": 0 for n in range(1, 6)}
     data_set(
         renew,
         "user-satisfaction",
-        [
-            week("2024-12-02", rating_1=2, rating_2=2, rating_3=2, rating_4=2, rating_5=2),
-            week("2025-01-06", rating_1=1, rating_2=1, rating_3=2, rating_4=6, rating_5=10),
-        ],
+        every_day(
+            {
+                "2024-12-02": {f"rating_{n}": 2 for n in range(1, 6)},
+                "2025-01-06": {
+                    "rating_1": 1,
+                    "rating_2": 1,
+                    "rating_3": 2,
+                    "rating_4": 6,
+                    "rating_5": 10,
+                },
+            },
+            no_ratings,
+        ),
     )
     data_set(
         renew,
         "completion",
-        [
-            week("2024-12-02", started=100, completed=50),
-            week("2025-01-06", started=500, completed=400),
-        ],
+        every_day(
+            {
+                "2024-12-02": {"started": 100, "completed": 50},
+                "2025-01-06": {"started": 500, "completed": 400},
+            },
+            {"started": 0, "completed": 0},
+        ),
     )
     create_metric(
         None,

@@ -85,7 +85,16 @@ def _data_set(group: str, data_type: str):
 
 def cmd_datasets_create(args):
     from perfplat.datasets.services import DataSetSettings, create_data_set
+    from perfplat.datasets.types import TYPES
 
+    if args.type in TYPES and args.standard_type is None and not args.free_form:
+        # A data set only feeds the KPIs through its standard type, never its name: ask which
+        # was meant rather than guess (nothing is created).
+        raise UsageError(
+            f"{args.type!r} is the name of a standard type. For a data set the KPIs use, whose "
+            f"records are checked as {args.type} records, add --standard-type {args.type}; for "
+            "a free-form data set of that name (not used by the KPIs), add --free-form"
+        )
     auto_ids = (
         tuple(f.strip() for f in args.auto_ids.split(",") if f.strip()) if args.auto_ids else ()
     )
@@ -95,6 +104,7 @@ def cmd_datasets_create(args):
         max_age_expected=args.max_age,
         published=args.published,
         cache_max_age=args.cache_max_age,
+        standard_type=args.standard_type or "",
     )
     from perfplat.registry.models import Service
 
@@ -105,7 +115,8 @@ def cmd_datasets_create(args):
         args.group, args.type, name=args.name, settings=settings, service=service
     )
     state = "published" if data_set.published else "unpublished"
-    print(f"Created data set {data_set} (name {data_set.name}, {state}).")
+    kind = f"standard type {data_set.standard_type}" if data_set.standard_type else "free-form"
+    print(f"Created data set {data_set} (name {data_set.name}, {kind}, {state}).")
     print("Its bearer token follows. It is shown only now: store it safely.")
     print(token)
 
@@ -301,6 +312,18 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name")
     create.add_argument(
         "--service", metavar="SLUG", help="the service it belongs to (default: the one named GROUP)"
+    )
+    typing = create.add_mutually_exclusive_group()
+    typing.add_argument(
+        "--standard-type",
+        metavar="SLUG",
+        help="a standard type (transactions-by-channel, cost, user-satisfaction, completion): "
+        "its records are checked as that type's, and it feeds the service's KPIs",
+    )
+    typing.add_argument(
+        "--free-form",
+        action="store_true",
+        help="no standard type, even when TYPE is a standard type's name",
     )
     create.add_argument("--auto-ids", metavar="f1,f2", help="fields whose values make the _id")
     create.add_argument("--raw-queries", action="store_true", help="allow raw (ungrouped) reads")

@@ -1,4 +1,6 @@
-"""Realistic demo data: services sending a year of weekly performance data.
+"""Realistic demo data: services sending fifteen months of performance data, each data set
+per day, week, month or quarter as real teams do (CADENCES), all added up from one day-by-day
+model per service (trends and seasons, so the changes the dashboards show come from the data).
 
 Idempotent: data sets are created once and records carry auto_ids, so loading again replaces
 records instead of adding copies. Everything is written through the same write path as the API;
@@ -6,24 +8,33 @@ a few data sets arrive as spreadsheet uploads instead (UPLOADED), so their metri
 or mixed.
 """
 
+import math
 import random
 import time
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from perfplat.accounts.models import User
 from perfplat.accounts.services import create_user
 from perfplat.dashboards.services import publish_directly, published_version
 from perfplat.datasets.models import DataSet, DataSetToken, WriteBatch
-from perfplat.datasets.periods import WEEK, add_periods, format_timestamp, period_start
 from perfplat.datasets.services import DataSetSettings, create_data_set
 from perfplat.datasets.writes import WriteSource, write_records
+from perfplat.kpis.periods import (
+    MONTH,
+    QUARTER,
+    WEEK,
+    add_months,
+    described_end,
+    quarter_start,
+    week_start,
+)
 from perfplat.metrics.services import create_metric, record_support
 from perfplat.registry.models import Organisation, Service
 from perfplat.registry.services import create_organisation, create_service
 
 # Fifteen whole months of data, so every KPI has a change from a year earlier.
 MONTHS = 15
-WEEKS = 65  # about the number of weeks in MONTHS; the exact weeks come from _weeks()
 
 
 # (slug, name, abbreviation, type, parent slug)
@@ -285,86 +296,206 @@ UPLOADED = {
     ("driving-licence-renewal", "user-satisfaction"): "mixed",
 }
 UPLOADER = "dvla-editor@perfplat.example"
-RECENT_WEEKS = 13
+RECENT_RECORDS = 13  # the latest 13 weeks of a mixed data set are uploaded
 
 
-def _weeks(now: int) -> list[int]:
-    """Every complete week that starts in the last MONTHS months (and the current one): whole
-    months of weekly data, so no month's KPIs mix a partial month with a full one."""
-    first_month = _months(now)[0]
-    first = period_start("week", first_month)
-    if first < first_month:
-        first += WEEK
-    last = period_start("week", now) - WEEK
-    return list(range(first, last + 1, WEEK))
+# How each data set's records are cut, by service: each record describes a day, a week (Monday
+# to Sunday), a calendar month, a "tax month" (6th to 5th, as HMRC reports), or quarters until
+# six months ago and months since (a team that moved to monthly reporting). Unlisted: weekly
+# transactions, satisfaction and completion, monthly cost. The KPIs share records between
+# periods by day, so the mix shows no calendar artefacts.
+DAILY, WEEKLY, MONTHLY, TAX_MONTHLY, QUARTERLY_THEN_MONTHLY = (
+    "day",
+    "week",
+    "month",
+    "tax-month",
+    "quarter-then-month",
+)
+DEFAULT_CADENCE = {
+    "transactions-by-channel": WEEKLY,
+    "cost": MONTHLY,
+    "user-satisfaction": WEEKLY,
+    "completion": WEEKLY,
+}
+CADENCES = {
+    "vehicle-tax": {"completion": DAILY},
+    "book-driving-test": {"transactions-by-channel": DAILY, "completion": DAILY},
+    "self-assessment": {"cost": TAX_MONTHLY, "user-satisfaction": MONTHLY},
+    "child-benefit": {"cost": TAX_MONTHLY},
+    "carers-allowance": {"user-satisfaction": MONTHLY},
+    "passport-renewal": {"completion": DAILY},
+    "lasting-power-of-attorney": {
+        "transactions-by-channel": MONTHLY,
+        "cost": QUARTERLY_THEN_MONTHLY,
+        "user-satisfaction": MONTHLY,
+    },
+    "rural-payments": {
+        "transactions-by-channel": MONTHLY,
+        "cost": QUARTERLY_THEN_MONTHLY,
+        "user-satisfaction": MONTHLY,
+        "completion": MONTHLY,
+    },
+    "file-company-accounts": {"transactions-by-channel": DAILY, "completion": DAILY},
+}
+# Seasons: the day of the year demand peaks and how far it swings (self assessment peaks at
+# the 31 January deadline). The KPIs share a quarter's cost evenly over its days, so the two
+# services that report cost per quarter have a demand with almost no season, as a cost given per
+# quarter only describes a month well when its days are alike.
+PEAKS = {
+    "self-assessment": (25, 0.45),
+    "book-driving-test": (200, 0.15),
+    "lasting-power-of-attorney": (60, 0.02),
+    "rural-payments": (120, 0.02),
+}
 
 
-def _months(now: int) -> list[int]:
-    last = add_periods("month", period_start("month", now), -1)
-    return [add_periods("month", last, -i) for i in range(MONTHS - 1, -1, -1)]
+def _today(now: int) -> date:
+    return datetime.fromtimestamp(now, UTC).date()
 
 
-def _seasonal(rng: random.Random, week_index: int) -> float:
-    # A gentle yearly cycle plus noise, so charts look like real services.
-    return 1 + 0.12 * ((week_index % 52) / 52 - 0.5) + rng.uniform(-0.06, 0.06)
+def _first_month(now: int) -> date:
+    """The first of MONTHS whole months before the current one."""
+    return add_months(_today(now).replace(day=1), -MONTHS)
+
+
+def _spans(cadence: str, now: int) -> list[tuple[date, date, str]]:
+    """(first day, day after the last, period) of each record: every period that has ended by
+    today, from one that starts on or before the first month (so that month is whole)."""
+    today, first = _today(now), _first_month(now)
+    if cadence == QUARTERLY_THEN_MONTHLY:
+        switch = quarter_start(add_months(today.replace(day=1), -6))
+        quarters = _cut(quarter_start(first), switch, QUARTER, switch)
+        return quarters + _cut(switch, today, MONTH, today)
+    if cadence == DAILY:
+        return _cut(first, today, "day", today)
+    if cadence == WEEKLY:
+        return _cut(week_start(first), today, WEEK, today)
+    if cadence == TAX_MONTHLY:
+        return _cut(add_months(first, -1).replace(day=6), today, MONTH, today)
+    return _cut(first, today, MONTH, today)
+
+
+def _cut(start: date, until: date, period: str, ended_by: date) -> list[tuple[date, date, str]]:
+    spans = []
+    while True:
+        end = described_end(start, period)
+        if end > ended_by or start >= until:
+            return spans
+        spans.append((start, end, period))
+        start = end
+
+
+@dataclass(frozen=True)
+class _Model:
+    """A service's day-by-day truth, from which every record is added up: demand with a yearly
+    season and slow growth; digital take-up, satisfaction and completion creeping up and the
+    cost of a transaction creeping down over the MONTHS."""
+
+    service: DemoService
+    start: date
+    peak_day: int
+    swing: float
+
+    def _progress(self, day: date) -> float:
+        return (day - self.start).days / (MONTHS * 30.4)
+
+    def volume(self, day: date) -> float:
+        season = math.cos(2 * math.pi * (day.timetuple().tm_yday - self.peak_day) / 365.25)
+        growth = 1 + 0.05 * self._progress(day)
+        return self.service.weekly_transactions / 7 * growth * (1 + self.swing * season)
+
+    def digital(self, day: date) -> float:
+        # Up to 5 points more over the MONTHS, at most half the way to 99%.
+        share = self.service.digital_share
+        return share + min(0.05, (0.99 - share) / 2) * self._progress(day)
+
+    def shares(self, day: date) -> dict[str, float]:
+        digital = self.digital(day)
+        return {"digital": digital, "phone": (1 - digital) * 0.6, "paper": (1 - digital) * 0.4}
+
+    def cost_per_transaction(self, day: date) -> float:
+        return self.service.cost_per_transaction * (1 - 0.08 * self._progress(day))
+
+    def satisfied(self, day: date) -> float:
+        return min(0.98, self.service.satisfaction + 0.03 * self._progress(day))
+
+    def completes(self, day: date) -> float:
+        return min(0.99, self.service.completion + 0.03 * self._progress(day))
+
+
+def _model(service: DemoService, now: int) -> _Model:
+    # Its own seed: every builder sees the same truth, whatever the order they run in.
+    rng = random.Random(f"{service.slug}-season")
+    peak, swing = PEAKS.get(service.slug, (rng.randrange(365), rng.uniform(0.06, 0.12)))
+    return _Model(service, _first_month(now), peak, swing)
+
+
+def _days(start: date, end: date):
+    return (start + timedelta(days=n) for n in range((end - start).days))
+
+
+def _records(service: DemoService, data_type: str, now: int):
+    """The model and the spans of a data set's records, with each record's common fields."""
+    cadence = CADENCES.get(service.slug, {}).get(data_type, DEFAULT_CADENCE[data_type])
+    model = _model(service, now)
+    for start, end, period in _spans(cadence, now):
+        stamp = f"{start.isoformat()}T00:00:00+00:00"
+        yield model, start, end, {"_timestamp": stamp, "period": period}
 
 
 def transactions(service: DemoService, rng: random.Random, now: int) -> list[dict]:
     records = []
-    for index, week in enumerate(_weeks(now)):
-        total = service.weekly_transactions * _seasonal(rng, index)
-        # Digital take-up creeps up over the year.
-        digital = min(0.99, service.digital_share + 0.04 * index / WEEKS)
-        shares = {"digital": digital, "phone": (1 - digital) * 0.6, "paper": (1 - digital) * 0.4}
+    for model, start, end, common in _records(service, "transactions-by-channel", now):
+        noise = rng.uniform(0.98, 1.02)
+        counts = dict.fromkeys(CHANNELS, 0.0)
+        for day in _days(start, end):
+            volume = model.volume(day)
+            for channel, share in model.shares(day).items():
+                counts[channel] += volume * share
         for channel in CHANNELS:
-            records.append(
-                {
-                    "_timestamp": format_timestamp(week),
-                    "period": "week",
-                    "channel": channel,
-                    "count": round(total * shares[channel]),
-                }
-            )
+            records.append({**common, "channel": channel, "count": round(counts[channel] * noise)})
     return records
 
 
+# Non-digital transactions cost several times more to handle.
+UNIT_COSTS = {"digital": 0.5, "phone": 3.0, "paper": 6.0}
+
+
 def costs(service: DemoService, rng: random.Random, now: int) -> list[dict]:
-    # Non-digital transactions cost several times more to handle.
-    unit = {"digital": 0.5, "phone": 3.0, "paper": 6.0}
     records = []
-    monthly = service.weekly_transactions * 52 / 12
-    for month in _months(now):
+    for model, start, end, common in _records(service, "cost", now):
+        amounts = dict.fromkeys(CHANNELS, 0.0)
+        for day in _days(start, end):
+            shares = model.shares(day)
+            # Units weighted so that the cost of a transaction is the model's.
+            weight = sum(UNIT_COSTS[c] * share for c, share in shares.items())
+            per_unit = model.volume(day) * model.cost_per_transaction(day) / weight
+            for channel, share in shares.items():
+                amounts[channel] += per_unit * share * UNIT_COSTS[channel]
         for channel in CHANNELS:
-            share = (
-                service.digital_share if channel == "digital" else (1 - service.digital_share) / 2
-            )
-            amount = monthly * share * service.cost_per_transaction * unit[channel] / 1.5
-            records.append(
-                {
-                    "_timestamp": format_timestamp(month),
-                    "period": "month",
-                    "channel": channel,
-                    "amount": round(amount * rng.uniform(0.93, 1.07), 2),
-                }
-            )
+            amount = amounts[channel] * rng.uniform(0.98, 1.02)
+            records.append({**common, "channel": channel, "amount": round(amount, 2)})
     return records
 
 
 def satisfaction(service: DemoService, rng: random.Random, now: int) -> list[dict]:
     records = []
-    for week in _weeks(now):
-        responses = max(40, int(service.weekly_transactions * 0.02 * rng.uniform(0.8, 1.2)))
-        satisfied = min(0.98, service.satisfaction + rng.uniform(-0.03, 0.03))
+    for model, start, end, common in _records(service, "user-satisfaction", now):
+        days = list(_days(start, end))
+        responses = max(6 * len(days), sum(model.volume(d) * 0.003 for d in days))
+        responses *= rng.uniform(0.9, 1.1)
+        satisfied = sum(model.satisfied(d) for d in days) / len(days)
+        satisfied = min(0.98, satisfied + rng.uniform(-0.01, 0.01))
         very = satisfied * 0.55
-        counts = [
+        shares = [
             (1 - satisfied) * 0.35,
             (1 - satisfied) * 0.35,
             (1 - satisfied) * 0.30,
             satisfied - very,
             very,
         ]
-        record = {"_timestamp": format_timestamp(week), "period": "week"}
-        for rating, share in enumerate(counts, start=1):
+        record = dict(common)
+        for rating, share in enumerate(shares, start=1):
             record[f"rating_{rating}"] = round(responses * share)
         records.append(record)
     return records
@@ -372,22 +503,16 @@ def satisfaction(service: DemoService, rng: random.Random, now: int) -> list[dic
 
 def completion(service: DemoService, rng: random.Random, now: int) -> list[dict]:
     records = []
-    for index, week in enumerate(_weeks(now)):
-        started = round(
-            service.weekly_transactions
-            * service.digital_share
-            / service.completion
-            * _seasonal(rng, index)
-        )
-        rate = min(0.99, service.completion + rng.uniform(-0.02, 0.02))
-        records.append(
-            {
-                "_timestamp": format_timestamp(week),
-                "period": "week",
-                "started": started,
-                "completed": round(started * rate),
-            }
-        )
+    for model, start, end, common in _records(service, "completion", now):
+        started = completed = 0.0
+        for day in _days(start, end):
+            online = model.volume(day) * model.digital(day)
+            started += online / model.completes(day)
+            completed += online
+        noise = rng.uniform(0.99, 1.01)
+        started_count = round(started)
+        completed_count = min(started_count, round(completed * noise))
+        records.append({**common, "started": started_count, "completed": completed_count})
     return records
 
 
@@ -654,6 +779,7 @@ def _baseline_of(service) -> str | None:
     from django.db.models import Min
 
     from perfplat.datasets.models import Record
+    from perfplat.datasets.periods import add_periods, period_start
 
     first = Record.objects.filter(data_set__service=service).aggregate(Min("timestamp"))
     if first["timestamp__min"] is None:
@@ -771,7 +897,7 @@ def load_demo(now: int | None = None):
             uploaded = UPLOADED.get((demo.slug, data_type))
             if uploaded:
                 # A spreadsheet of all the records (manual), or of the latest weeks (mixed).
-                cut = len(records) - RECENT_WEEKS if uploaded == "mixed" else 0
+                cut = len(records) - RECENT_RECORDS if uploaded == "mixed" else 0
                 written += _upload(data_set, records[cut:], uploader)
                 records = records[:cut]
             if records:

@@ -513,13 +513,25 @@ def test_the_kpi_api_gives_the_completion_rate_of_the_beacons_days(beacon, clien
 
     publish_directly(beacon.service)
     DataSet.objects.filter(pk=beacon.data_set_id).update(published=True)
-    for step, times in (("start", 8), ("done", 6)):
-        for _ in range(times):
-            send(client, step)
-    counting.flusher.flush()
-    # January 2025 is complete on 1 February.
-    first_of_february = parse_datetime("2025-02-01T00:00:00Z")
-    monkeypatch.setattr(kpi_services, "current_time", lambda: first_of_february)
+    # Events on three days only: the days between, counted nothing, are days of 0 journeys.
+    for when, starts, dones in (
+        ("2025-01-01T08:00:00Z", 2, 1),
+        ("2025-01-15T10:30:00Z", 8, 6),
+        ("2025-02-01T09:00:00Z", 3, 3),
+    ):
+        monkeypatch.setattr(events, "current_time", lambda when=when: parse_datetime(when))
+        for step, times in (("start", starts), ("done", dones)):
+            for _ in range(times):
+                send(client, step)
+        counting.flusher.flush(final=True)
+    stored = {r["_timestamp"]: (r["started"], r["completed"]) for r in completion(beacon)}
+    assert len(stored) == 32  # 1 January to 1 February
+    assert stored["2025-01-02T00:00:00+00:00"] == (0, 0)
+    assert stored["2025-01-15T00:00:00+00:00"] == (8, 6)
+    # January 2025 is complete on 2 February.
+    monkeypatch.setattr(
+        kpi_services, "current_time", lambda: parse_datetime("2025-02-02T00:00:00Z")
+    )
     reply = body(client.get("/api/services/road-tax/kpis"))
     january = reply["periods"][-1]
     assert (january["start_at"], january["end_at"]) == (
@@ -527,7 +539,7 @@ def test_the_kpi_api_gives_the_completion_rate_of_the_beacons_days(beacon, clien
         "2025-02-01T00:00:00+00:00",
     )
     rate = january["kpis"]["completion_rate"]
-    assert (rate["numerator"], rate["denominator"], rate["value"]) == (6, 8, 0.75)
+    assert (rate["numerator"], rate["denominator"], rate["value"]) == (7, 10, 0.7)
 
 
 # the production entry point (perfplat.wsgi, what `perfplat serve` runs)

@@ -146,6 +146,7 @@ def test_the_page_shows_todays_yesterdays_and_the_weeks_counts(world):
     written = beacon.data_set.record_set.order_by("timestamp")
     assert [(row.data["started"], row.data["completed"]) for row in written] == [
         (0, 0),  # 12 January: a step between, no journey started or completed
+        (0, 0),  # 13 January: nothing counted, a quiet day
         (2, 2),  # 14 January: clamped
         (9, 4),
     ]

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
+from helpers import body
 from perfplat.accounts.models import PersonalToken, User
 from perfplat.accounts.services import create_user
 from perfplat.audit.models import AuditEntry
@@ -890,6 +891,37 @@ def test_creating_a_data_set_shows_its_token_once(world, api):
     assert f"{token[:6]}…" in later
 
 
+def test_creating_a_data_set_of_a_standard_type_makes_it_a_kpi_source(world, api):
+    client = as_user(world.editor)
+    form = page(client.get("/manage/services/road-tax/data-sets/new"))
+    assert 'value="cost"' in form and "None: a free-form data set" in form
+
+    response = client.post(
+        "/manage/services/road-tax/data-sets/new",
+        {**DATA_SET, "data_type": "spend", "standard_type": "cost", "auto_ids": ""},
+    )
+
+    assert response.status_code == 200
+    data_set = DataSet.objects.get(data_group="road-tax", data_type="spend")
+    assert (data_set.standard_type, data_set.auto_ids) == (
+        "cost",
+        ["_timestamp", "period", "channel"],
+    )
+    token = re.search(r'<code class="app-token" id="token">([^<]+)</code>', page(response)).group(1)
+    # Its records are checked as cost records.
+    response = api.post("/data/road-tax/spend", {"_timestamp": "2025-01-06T00:00:00Z"}, token)
+    assert body(response)["messages"] == [
+        "record 0: field 'period' is required",
+        "record 0: field 'amount' is required",
+        "record 0: missing auto_ids field(s): period",
+    ]
+
+
+def test_a_data_set_made_without_a_standard_type_is_free_form(world):
+    as_user(world.editor).post("/manage/services/road-tax/data-sets/new", DATA_SET)
+    assert DataSet.objects.get(data_group="road-tax", data_type="cost").standard_type == ""
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
@@ -930,6 +962,11 @@ def test_creating_a_data_set_shows_its_token_once(world, api):
             {"upload_format": "pdf"},
             "upload_format",
             "Select a valid choice. pdf is not one of the available choices.",
+        ),
+        (
+            {"standard_type": "costs"},
+            "standard_type",
+            "Select a valid choice. costs is not one of the available choices.",
         ),
     ],
 )

@@ -396,6 +396,35 @@ def test_editor_creates_a_data_set_and_sees_its_token_once(client, world, api):
     assert AuditEntry.objects.filter(action="data_set.create", service=world.service).count() == 2
 
 
+def test_a_data_set_created_with_a_standard_type_says_so(client, world):
+    response = call(
+        client,
+        "POST",
+        "/api/services/road-tax/data-sets",
+        world.token(world.editor),
+        {"data_type": "spend", "standard_type": "cost"},
+    )
+    assert response.status_code == 201, response.content
+    created = body(response)
+    assert (created["standard_type"], created["auto_ids"]) == (
+        "cost",
+        ["_timestamp", "period", "channel"],
+    )
+    response = call(
+        client,
+        "POST",
+        "/api/services/road-tax/data-sets",
+        world.token(world.editor),
+        {"data_type": "other", "standard_type": "costs"},
+    )
+    assert_error(
+        response,
+        400,
+        "standard_type must be one of transactions-by-channel, cost, user-satisfaction, "
+        "completion, or empty for a free-form data set",
+    )
+
+
 def test_a_taken_data_set_address_is_409(client, world):
     response = call(
         client,

@@ -189,6 +189,7 @@ def test_the_data_package_holds_every_published_data_set_of_public_services(
         "data/renew/completion.csv",
         "data/book/transactions-by-channel.csv",
         "data/jab/transactions-by-channel.csv",
+        "kpis/week.csv",
         "kpis/month.csv",
         "kpis/quarter.csv",
         "kpis/rolling-year.csv",

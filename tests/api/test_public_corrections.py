@@ -66,7 +66,7 @@ def test_the_log_lists_each_correction_with_period_change_path_organisation_and_
     correction = correct_renew(world, reason="Late returns")
     text = text_of(page(client, "/corrections"))
     assert f"{day(correction.created_at)}: Renew a licence, renew/transactions-by-channel" in text
-    assert "Period Week starting 6 January 2025" in text
+    assert "Period 6 January 2025" in text
     assert "count : 200 → changed to 210" in text
     assert "Made through Write API" in text
     assert "By Licensing Agency" in text
@@ -114,9 +114,9 @@ def test_the_json_twin_has_everything_the_page_shows(client, world):
         "action": "replace",
         "record_id": correction.record_id,
         "records": 1,
-        "period": "Week starting 6 January 2025",
+        "period": "6 January 2025",
         "starts_at": "2025-01-06T00:00:00+00:00",
-        "ends_at": "2025-01-13T00:00:00+00:00",
+        "ends_at": "2025-01-07T00:00:00+00:00",
         "changes": [{"field": "count", "before": 200, "after": 210}],
         "before": correction.before,
         "after": correction.after,
@@ -138,9 +138,9 @@ def test_the_csv_twin_has_a_row_per_field_changed(client, world):
         "data_set": "renew/transactions-by-channel",
         "action": "replace",
         "record_id": correction.record_id,
-        "period": "Week starting 6 January 2025",
+        "period": "6 January 2025",
         "starts_at": "2025-01-06T00:00:00+00:00",
-        "ends_at": "2025-01-13T00:00:00+00:00",
+        "ends_at": "2025-01-07T00:00:00+00:00",
         "field": "count",
         "before": "200",
         "after": "210",
@@ -250,8 +250,7 @@ def test_the_corrections_feed_is_atom_with_an_entry_per_correction(client, world
     [entry] = feed.findall(f"{ATOM}entry")
     assert entry.find(f"{ATOM}id").text == f"http://testserver/corrections/{correction.pk}"
     assert entry.find(f"{ATOM}title").text == (
-        "Correction to Renew a licence: renew/transactions-by-channel, "
-        "Week starting 6 January 2025: replaced"
+        "Correction to Renew a licence: renew/transactions-by-channel, 6 January 2025: replaced"
     )
     assert "count: 200 to 210" in entry.find(f"{ATOM}summary").text
     assert "Reason: Late returns." in entry.find(f"{ATOM}summary").text
@@ -261,8 +260,7 @@ def test_a_services_feed_has_its_publications_and_corrections(client, world):
     correct_renew(world)
     feed = parse_atom(client.get("/services/renew/feed.atom"))
     assert titles(feed) == [
-        "Correction to Renew a licence: renew/transactions-by-channel, "
-        "Week starting 6 January 2025: replaced",
+        "Correction to Renew a licence: renew/transactions-by-channel, 6 January 2025: replaced",
         "Renew a licence: dashboard version 1 published",
     ]
     assert feed.find(f"{ATOM}id").text == "http://testserver/services/renew"

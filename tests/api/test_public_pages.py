@@ -13,13 +13,20 @@ import pytest
 from django.urls import URLPattern, get_resolver
 
 from helpers import body
-from perfplat.dashboards.services import publish, save_draft, start_draft, submit
+from perfplat.dashboards.services import (
+    publish,
+    publish_directly,
+    save_draft,
+    start_draft,
+    submit,
+)
 from perfplat.datasets.models import DataSet, WriteBatch
+from perfplat.datasets.periods import parse_datetime
 from perfplat.datasets.writes import WriteSource, write_records
 from perfplat.kpis import services as kpi_services
 from perfplat.public import caching
-from perfplat.registry.services import update_service
-from public_fixtures import NOW, build_public_world, channels, correct_renew, week
+from perfplat.registry.services import create_service, update_service
+from public_fixtures import NOW, build_public_world, channels, correct_renew, data_set, day, week
 
 HTML = "text/html,application/xhtml+xml"
 
@@ -258,6 +265,85 @@ def test_dashboard_shows_the_four_kpi_tiles_with_their_changes(client, world):
     ) in text
     assert "Completion rate 80.0% January 2025 Up 30.0 percentage points from December 2024" in text
     assert "Digital take-up 75.0% January 2025 Up 25.0 percentage points from December 2024" in text
+
+
+def test_dashboard_says_how_each_figure_was_made_and_the_rule(client, world):
+    text = text_of(page(client, "/services/renew"))
+    assert "a record whose days cross into the next period is shared between the two" in text
+    assert (
+        "Cost per transaction (January 2025): cost: monthly data; transactions: daily data, "
+        "covering 1 to 31 January 2025."
+    ) in text
+
+
+def test_dashboard_by_week_shows_the_latest_complete_week(client, world):
+    # renew's daily data ends on Friday 31 January: the week to 2 February is not complete.
+    text = text_of(page(client, "/services/renew?period=week"))
+    # 20 January: 100 digital, 50 phone.
+    assert "Digital take-up 66.7% 20 to 26 January 2025" in text
+    kpis = body(data(client, "/services/renew.json?period=week"))["kpis"]
+    assert (kpis["start_at"], kpis["complete"]) == ("2025-01-20T00:00:00+00:00", True)
+    assert kpis["kpis"]["cost_per_transaction"]["made_from"] == (
+        "cost: monthly data shared between weeks by day; transactions: daily data"
+    )
+
+
+def with_baseline(world, baseline: str) -> None:
+    draft = start_draft(None, world.renew)
+    save_draft(None, draft, {**draft.content, "baseline": baseline})
+    submit(None, draft)
+    publish(None, draft)
+
+
+def test_dashboard_gives_the_kpis_over_the_baseline_and_the_change_since(client, world):
+    with_baseline(world, "2024-12-01/2024-12-31")
+    text = text_of(page(client, "/services/renew"))
+    assert (
+        "The key performance indicators over the baseline period (1 to 31 December 2024) and "
+        "for January 2025"
+    ) in text
+    assert (
+        "Cost per transaction £2.50 £2.00 Down £0.50 (20.0%) from 1 to 31 December 2024"
+    ) in text
+    assert (
+        "Digital take-up 50.0% 75.0% Up 25.0 percentage points from 1 to 31 December 2024"
+    ) in text
+    baseline = body(data(client, "/services/renew.json"))["baseline"]
+    assert (baseline["first_day"], baseline["last_day"], baseline["complete"]) == (
+        "2024-12-01",
+        "2024-12-31",
+        True,
+    )
+    assert baseline["compared_with"] == {
+        "start_at": "2025-01-01T00:00:00+00:00",
+        "end_at": "2025-02-01T00:00:00+00:00",
+    }
+    take_up = baseline["kpis"]["digital_take_up"]
+    assert (take_up["value"], take_up["numerator"], take_up["denominator"]) == (0.5, 200, 400)
+    assert take_up["change_since"] == {
+        "absolute": 0.25,
+        "relative": 0.5,
+        "not_enough_data": None,
+    }
+    cost = baseline["kpis"]["cost_per_transaction"]
+    assert (cost["value"], cost["change_since"]["absolute"]) == (2.5, -0.5)
+
+
+def test_a_baseline_without_data_for_every_day_says_which_are_missing(client, world):
+    with_baseline(world, "2024-11-25/2024-12-31")
+    baseline = body(data(client, "/services/renew.json"))["baseline"]
+    take_up = baseline["kpis"]["digital_take_up"]
+    assert take_up["value"] is None
+    assert take_up["not_enough_data"] == (
+        "transactions-by-channel data is missing for 6 days of the 37 (25 to 30 November 2024)"
+    )
+    assert take_up["change_since"]["not_enough_data"] == "not enough data in the earlier period"
+    assert "Not enough data to compare" in text_of(page(client, "/services/renew"))
+
+
+def test_a_dashboard_without_a_baseline_has_none(client, world):
+    assert body(data(client, "/services/renew.json"))["baseline"] is None
+    assert "Since the baseline" not in page(client, "/services/renew")
 
 
 def test_dashboard_shows_the_published_modules_in_order_with_charts_tables_and_downloads(
@@ -575,6 +661,30 @@ def test_pages_are_rendered_from_cached_query_results(client, world, counted_que
     assert counted_queries == []
 
 
+def test_a_month_becomes_complete_when_its_last_week_ends_with_no_write(client, world, monkeypatch):
+    # Weeks to the one of 27 January to 2 February, sent while it ran.
+    service = create_service(
+        None, slug="weekly", name="Weekly", organisation=world.health, phase="beta"
+    )
+    data_set(
+        service,
+        "transactions-by-channel",
+        [
+            record
+            for monday in ("2024-12-30", "2025-01-06", "2025-01-13", "2025-01-20", "2025-01-27")
+            for record in channels(week, monday, digital=7)
+        ],
+    )
+    publish_directly(service)
+
+    def latest_at(moment: str) -> str:
+        monkeypatch.setattr(kpi_services, "current_time", lambda: parse_datetime(moment))
+        return body(data(client, "/services/weekly.json"))["kpis"]["start_at"][:7]
+
+    assert latest_at("2025-02-01T12:00:00Z") == "2024-12"
+    assert latest_at("2025-02-03T12:00:00Z") == "2025-01"
+
+
 def test_a_write_to_a_data_set_invalidates_what_was_computed_from_it(
     client, world, counted_queries
 ):
@@ -587,7 +697,7 @@ def test_a_write_to_a_data_set_invalidates_what_was_computed_from_it(
 
     write_records(
         world.renew_transactions,
-        channels(week, "2025-01-13", digital=0, phone=400),
+        channels(day, "2025-01-13", digital=0, phone=400),
         WriteSource(WriteBatch.API),
     )
     counted_queries.clear()

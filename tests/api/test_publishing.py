@@ -430,3 +430,35 @@ def test_while_a_new_draft_is_edited_the_public_sees_the_published_version(
     admin("POST", "/api/services/road-tax/dashboard/publish")
     assert SECRET in client.get("/services/road-tax").content.decode()
     assert client.get("/data/road-tax/completion?period=month").status_code == 200
+
+
+# what publishing makes public
+
+
+def test_publishing_publishes_the_data_sets_behind_the_kpi_tiles(client, world, editor, admin):
+    # The four KPI data sets are unpublished and no module shows them.
+    data_sets = kpi_data_sets(world.service, published=False)
+    send_month(data_sets)
+    editor("PUT", DRAFT, content())
+    editor("POST", "/api/services/road-tax/dashboard/submit")
+    admin("POST", "/api/services/road-tax/dashboard/publish")
+    kpis = body(client.get("/api/services/road-tax/kpis"))["periods"][-1]["kpis"]
+    assert kpis["cost_per_transaction"]["value"] == 4.0
+    assert kpis["completion_rate"]["value"] == 0.75
+    assert client.get("/data/road-tax/cost?period=month").status_code == 200
+
+
+def test_unpublishing_leaves_the_data_sets_public_unless_asked(client, world, editor, admin):
+    editor("PUT", DRAFT, content())
+    editor("POST", "/api/services/road-tax/dashboard/submit")
+    admin("POST", "/api/services/road-tax/dashboard/publish")
+    response = admin("POST", "/api/services/road-tax/dashboard/unpublish")
+    assert body(response)["state"] == "unpublished"
+    assert client.get("/data/road-tax/transactions?period=month").status_code == 200
+
+    editor("PUT", DRAFT, content())
+    editor("POST", "/api/services/road-tax/dashboard/submit")
+    admin("POST", "/api/services/road-tax/dashboard/publish")
+    response = admin("POST", "/api/services/road-tax/dashboard/unpublish?data_sets=true")
+    assert body(response)["state"] == "unpublished"
+    assert client.get("/data/road-tax/transactions?period=month").status_code == 404

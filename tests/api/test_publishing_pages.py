@@ -323,14 +323,60 @@ def test_publishing_a_draft_not_in_review_is_explained(admin, draft):
     assert follow_banner(admin, response) == "Only a version in review can be published"
 
 
-def test_unpublishing_asks_first(admin, world, client):
+def test_unpublishing_asks_first_and_says_which_data_sets_stay_public(admin, world, client):
     dashboards.publish_directly(world.service)
-    assert "Unpublish the dashboard?" in page(admin.get(f"{EDITOR}/unpublish"))
+    text = page(admin.get(f"{EDITOR}/unpublish"))
+    assert "Unpublish the dashboard?" in text
+    assert "Unpublishing the dashboard leaves this data set public" in text
+    assert "<li>road-tax/transactions</li>" in text
     response = admin.post(f"{EDITOR}/unpublish")
     assert follow_banner(admin, response) == (
-        "Version 1 is unpublished: the public can no longer see the dashboard"
+        "Version 1 is unpublished: the public can no longer see the dashboard. These data sets "
+        "stay public: road-tax/transactions"
     )
     assert client.get("/services/road-tax").status_code == 404
+    assert client.get("/data/road-tax/transactions?period=month").status_code == 200
+
+
+def test_unpublishing_may_unpublish_the_data_sets_too(admin, world, client):
+    dashboards.publish_directly(world.service)
+    response = admin.post(f"{EDITOR}/unpublish", {"data_sets": "unpublish"})
+    assert follow_banner(admin, response) == (
+        "Version 1 is unpublished, and so are its data sets: road-tax/transactions"
+    )
+    assert client.get("/data/road-tax/transactions?period=month").status_code == 404
+    world.data_set.refresh_from_db()
+    assert world.data_set.published is False
+    entry = AuditEntry.objects.filter(action="data_set.update").latest("pk")
+    assert (entry.actor, entry.before["published"], entry.after["published"]) == (
+        world.org_admin,
+        True,
+        False,
+    )
+
+
+def test_approving_says_which_data_sets_publishing_makes_public(admin, editor, world):
+    data_sets = kpi_data_sets(world.service, published=False)
+    version = dashboards.start_draft(world.editor, world.service)
+    dashboards.save_draft(
+        world.editor,
+        version,
+        {"modules": [{"kind": "kpis", "title": "Key performance indicators"}]},
+    )
+    editor.post(f"{EDITOR}/submit")
+    text = page(admin.get(EDITOR))
+    # The tiles' data sets, though no module shows them.
+    assert "Publishing also makes these data sets public" in text
+    assert [_text(item) for item in re.findall(r"<li>(road-tax/[^<]*)</li>", text)] == [
+        "road-tax/completion",
+        "road-tax/cost",
+        "road-tax/transactions-by-channel",
+        "road-tax/user-satisfaction",
+    ]
+    admin.post(f"{EDITOR}/publish")
+    for data_set in data_sets.values():
+        data_set.refresh_from_db()
+        assert data_set.published
 
 
 def test_every_version_with_who_and_when(editor, admin, draft, world):

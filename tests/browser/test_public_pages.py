@@ -5,6 +5,8 @@ keyboard alone with a visible focus, and works without JavaScript.
 The platform is tests/public_fixtures.py; now is 10 February 2025.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -50,6 +52,20 @@ def test_every_public_page_type_has_no_accessibility_violations(page, viewport, 
     open_all_details(page)
 
     assert_accessible(page, f"public-{name}-{viewport.name}")
+
+
+def test_a_dashboard_with_a_baseline_has_no_accessibility_violations(page, viewport, world):
+    from perfplat.dashboards.services import publish, save_draft, start_draft, submit
+
+    draft = start_draft(None, world.renew)
+    save_draft(None, draft, {**draft.content, "baseline": "2024-11-25/2024-12-31"})
+    submit(None, draft)
+    publish(None, draft)
+    page.goto("/services/renew")
+    table = page.get_by_role("table", name=re.compile("over the baseline period"))
+    expect(table).to_contain_text("missing for 6 days of the 37")
+    page.get_by_role("heading", name="How the key performance indicators are worked out")
+    assert_accessible(page, f"public-dashboard-baseline-{viewport.name}")
 
 
 def test_pages_fit_the_width_of_the_screen(page, world):

@@ -118,13 +118,20 @@ def test_a_dashboard_from_first_draft_to_published_and_assessed(page, world):
     page.get_by_role("button", name="Submit for review").click()
     sign_out(page)
 
-    # The admin approves and publishes it; the public page shows it.
+    # The admin is told which data sets publishing makes public (those behind the KPI tiles
+    # too), approves and publishes it; the public page shows it, its KPIs included.
     sign_in_as(page, ADMIN)
+    expect(page.get_by_text("Publishing also makes these data sets public")).to_be_visible()
+    expect(page.get_by_role("listitem").filter(has_text="road-tax/cost")).to_be_visible()
     page.get_by_role("button", name="Approve and publish").click()
     expect(banner(page)).to_contain_text("Version 1 is published")
     page.goto("/services/road-tax")
     expect(page.get_by_role("heading", name="Completed journeys")).to_be_visible()
     expect(page.get_by_text("Digital journeys completed each month.", exact=True)).to_be_visible()
+    expect(page.locator(".app-kpi-tile").first).to_contain_text("£4.00")
+    expect(page.get_by_role("table", name=re.compile("over the baseline period"))).to_contain_text(
+        "Not enough data"
+    )
 
     # A second version, compared with the first.
     page.goto(DASHBOARD)
@@ -203,6 +210,21 @@ def test_the_publishing_pages_are_accessible_on_a_phone(page, world):
     assert_accessible(page, "publishing-readiness-phone")
     page.goto("/manage/services/road-tax/evolution")
     assert_accessible(page, "publishing-evolution-note-phone")
+
+
+@phone_only
+def test_unpublishing_offers_to_unpublish_the_data_sets_on_a_phone(page, world):
+    dashboards.publish_directly(world.service)
+    sign_in_as(page, ADMIN, DASHBOARD + "/unpublish")
+    expect(
+        page.get_by_text("Unpublishing the dashboard leaves this data set public")
+    ).to_be_visible()
+    assert_accessible(page, "publishing-unpublish-phone")
+    page.get_by_label("Unpublish this data set too").check()
+    page.get_by_role("button", name="Unpublish").click()
+    expect(banner(page)).to_contain_text(
+        "Version 1 is unpublished, and so are its data sets: road-tax/transactions"
+    )
 
 
 @phone_only

@@ -71,13 +71,14 @@ def test_the_kpis_are_those_before_the_assessment_date(world, sending):
 def test_data_written_after_the_snapshot_does_not_change_it(world, sending):
     taken = record(world)
     frozen = taken.kpis
-    # More January data arrives (a late upload), and February's.
+    # January's transactions are corrected (a late upload replaces them), and February's
+    # arrive.
     send_month(
-        {"transactions-by-channel": sending["transactions-by-channel"]}, "2025-01-15", scale=3
+        {"transactions-by-channel": sending["transactions-by-channel"]}, "2025-01-01", scale=3
     )
     send_month(sending, "2025-02-01")
     live = kpi_services.service_kpis(world.service, now=kpi_services.current_time())
-    assert live.latest.get("digital_take_up").denominator == 400
+    assert live.latest.get("digital_take_up").denominator == 300
     taken.refresh_from_db()
     assert taken.kpis == frozen
     assert taken.kpis["kpis"]["digital_take_up"]["denominator"] == 100

@@ -63,7 +63,7 @@ def test_create_prints_the_token_as_the_last_line(db, capsys):
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[:-1] == [
-        "Created data set vehicle-tax/events (name vehicle_tax_events, unpublished).",
+        "Created data set vehicle-tax/events (name vehicle_tax_events, free-form, unpublished).",
         "Its bearer token follows. It is shown only now: store it safely.",
     ]
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", lines[-1])
@@ -105,7 +105,7 @@ def test_create_stores_the_options_given(db, capsys):
 def test_create_says_a_published_data_set_is_published(db, capsys):
     _, out, _ = run(capsys, "datasets", "create", "vehicle-tax", "events", "--published")
     assert out.splitlines()[0] == (
-        "Created data set vehicle-tax/events (name vehicle_tax_events, published)."
+        "Created data set vehicle-tax/events (name vehicle_tax_events, free-form, published)."
     )
 
 
@@ -158,6 +158,54 @@ def test_create_with_invalid_auto_ids_exits_2_with_a_message(db, capsys):
         "(an identifier, or _timestamp)\n",
     )
     assert DataSet.objects.count() == 0
+
+
+def test_create_with_a_standard_type_checks_records_and_feeds_the_kpis(db, capsys):
+    _, out, _ = run(capsys, "datasets", "create", "vehicle-tax", "spend", "--standard-type", "cost")
+    assert out.splitlines()[0] == (
+        "Created data set vehicle-tax/spend (name vehicle_tax_spend, standard type cost, "
+        "unpublished)."
+    )
+    data_set = DataSet.objects.get(data_group="vehicle-tax", data_type="spend")
+    assert (data_set.standard_type, data_set.auto_ids) == (
+        "cost",
+        ["_timestamp", "period", "channel"],
+    )
+
+
+def test_create_with_an_unknown_standard_type_exits_2_with_a_message(db, capsys):
+    code, out, err = run(
+        capsys, "datasets", "create", "vehicle-tax", "spend", "--standard-type", "costs"
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        "perfplat: error: standard_type must be one of transactions-by-channel, cost, "
+        "user-satisfaction, completion, or empty for a free-form data set\n"
+    )
+    assert DataSet.objects.count() == 0
+
+
+def test_create_named_like_a_standard_type_asks_which_is_meant(db, capsys):
+    code, out, err = run(capsys, "datasets", "create", "vehicle-tax", "cost")
+    assert (code, out) == (2, "")
+    assert err == (
+        "perfplat: error: 'cost' is the name of a standard type. For a data set the KPIs use, "
+        "whose records are checked as cost records, add --standard-type cost; for a free-form "
+        "data set of that name (not used by the KPIs), add --free-form\n"
+    )
+    assert DataSet.objects.count() == 0
+
+
+def test_create_free_form_with_a_standard_type_name(db, capsys):
+    create(capsys, "vehicle-tax", "cost", "--free-form")
+    assert DataSet.objects.get(data_type="cost").standard_type == ""
+
+
+def test_standard_type_and_free_form_together_are_a_usage_error(db, capsys):
+    err = usage_error(
+        capsys, "datasets", "create", "g", "cost", "--free-form", "--standard-type", "cost"
+    )
+    assert "argument --standard-type: not allowed with argument --free-form" in err
 
 
 def test_create_without_group_and_type_is_a_usage_error(db, capsys):

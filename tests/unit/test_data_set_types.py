@@ -31,6 +31,17 @@ def test_a_valid_transactions_record_passes_and_gets_its_auto_id():
     assert batch.records[0].record_id == "MjAyNC0wMS0wMVQwMDowMDowMCswMDowMC53ZWVrLmRpZ2l0YWw="
 
 
+@pytest.mark.parametrize("period", ["day", "week", "month", "quarter"])
+def test_a_record_may_describe_a_day_week_month_or_quarter(period):
+    # A journey beacon writes daily completion records.
+    batch = validate_records(
+        [{"_timestamp": T, "period": period, "started": 2, "completed": 1}],
+        list(TYPES["completion"].auto_ids),
+        TYPES["completion"],
+    )
+    assert batch.records[0].data["period"] == period
+
+
 def test_missing_required_fields_are_named():
     assert problems("transactions-by-channel", [{"_timestamp": T, "period": "week"}]) == [
         "record 0: field 'channel' is required",

@@ -1,5 +1,7 @@
 """The KPI maths (SPEC section 3): exact values, "not enough data", period changes, rolling years,
-roll-ups, rounding, and hypothesis checks against a direct computation. Plain data, no database."""
+roll-ups, rounding, and hypothesis checks against a direct computation. Plain data, no database.
+The calendar rules (records shared between periods by day, complete periods) are in
+test_kpi_calendar.py."""
 
 from datetime import date
 from decimal import Decimal
@@ -20,8 +22,15 @@ from perfplat.kpis.maths import (
     rolled_up_kpis,
     rounded_value,
     service_kpis,
+    service_sides,
 )
-from perfplat.kpis.periods import Period, add_months, latest_period, periods_to_show
+from perfplat.kpis.periods import (
+    Period,
+    add_months,
+    latest_period,
+    period_containing,
+    periods_to_show,
+)
 
 # Latest complete month: January 2025; latest complete quarter: October to December 2024.
 TODAY = date(2025, 2, 10)
@@ -270,10 +279,15 @@ def test_an_earlier_period_with_a_zero_denominator_leaves_the_change_unknown():
 
 
 def test_a_missing_current_period_leaves_the_change_unknown():
-    data = take_up_by_month({DEC: (50, 100)})
-    change = kpi(data, "digital_take_up").previous_period
-    assert change.absolute is None
-    assert change.not_enough_data == "not enough data in this period"
+    # January's take-up is not known (no transactions in it); the cost data makes it complete.
+    data = ServiceData(
+        transactions=take_up_by_month({DEC: (50, 100)}).transactions,
+        cost=monthly({JAN: {"all": 5}}),
+    )
+    found = kpi(data, "digital_take_up")
+    assert latest(data).period == Period("month", JAN, FEB)
+    assert found.previous_period.absolute is None
+    assert found.previous_period.not_enough_data == "not enough data in this period"
 
 
 def test_from_an_earlier_value_of_0_the_relative_change_is_unknown():
@@ -306,20 +320,25 @@ def test_a_quarter_missing_a_month_is_not_enough_data():
     data = take_up_by_month({month(2024, 10): (10, 100), month(2024, 12): (60, 100)})
     found = kpi(data, "digital_take_up", kind="quarter")
     assert found.value is None
-    assert found.not_enough_data == "transactions-by-channel data is missing for 1 of the 3 months"
+    assert found.not_enough_data == (
+        "transactions-by-channel data is missing for 30 days of the 92 (1 to 30 November 2024)"
+    )
 
 
-def test_quarterly_records_count_in_their_quarter_but_not_in_a_month():
+def test_quarterly_records_count_whole_in_their_quarter_and_by_day_in_a_month():
     data = ServiceData(
         transactions=take_up_by_month(
             {month(2024, 10): (10, 100), month(2024, 11): (20, 100), month(2024, 12): (60, 100)}
         ).transactions,
-        cost=quarterly({month(2024, 10): {"all": 150}}),
+        cost=quarterly({month(2024, 10): {"all": 184}}),
     )
-    assert kpi(data, "cost_per_transaction", kind="quarter").value == Fraction(1, 2)
+    assert kpi(data, "cost_per_transaction", kind="quarter").value == Fraction(184, 300)
     december = service_kpis(data, "month", date(2025, 1, 5))[-1]
-    assert december.get("cost_per_transaction").not_enough_data == (
-        "cost data is given per quarter, which this period does not line up with"
+    cost = december.get("cost_per_transaction")
+    # 31 of the quarter's 92 days.
+    assert (cost.numerator, cost.denominator) == (62, 100)
+    assert cost.made_from == (
+        "cost: quarterly data shared between months by day; transactions: monthly data"
     )
 
 
@@ -371,7 +390,7 @@ def test_a_rolling_year_missing_a_month_is_not_enough_data():
     found = kpi(take_up_by_month(months), "digital_take_up", kind="rolling-year")
     assert found.value is None
     assert found.not_enough_data == (
-        "transactions-by-channel data is missing for 1 of the 12 months"
+        "transactions-by-channel data is missing for 30 days of the 366 (1 to 30 June 2024)"
     )
 
 
@@ -384,37 +403,46 @@ def test_rolling_years_are_listed_from_the_first_whose_months_all_follow_the_fir
 # periods
 
 
-def test_the_latest_period_is_the_last_complete_one():
+def test_the_latest_period_is_the_last_that_has_ended():
     assert latest_period("month", TODAY) == Period("month", JAN, FEB)
     assert latest_period("month", date(2025, 3, 1)) == Period("month", FEB, date(2025, 3, 1))
     assert latest_period("quarter", TODAY) == Period("quarter", month(2024, 10), JAN)
     assert latest_period("quarter", date(2025, 4, 1)) == Period("quarter", JAN, date(2025, 4, 1))
     assert latest_period("rolling-year", TODAY) == Period("rolling-year", month(2024, 2), FEB)
+    # Monday 10 February: the week of 3 to 9 February has ended.
+    assert latest_period("week", TODAY) == Period("week", date(2025, 2, 3), TODAY)
+    assert latest_period("week", date(2025, 2, 9)) == Period(
+        "week", date(2025, 1, 27), date(2025, 2, 3)
+    )
 
 
 def test_periods_run_from_the_first_data_to_the_latest_complete_period():
-    assert [p.start for p in periods_to_show("month", month(2024, 11), TODAY)] == [
+    last = Period("month", JAN, FEB)
+    assert [p.start for p in periods_to_show("month", date(2024, 11, 20), last)] == [
         month(2024, 11),
         DEC,
         JAN,
     ]
-    assert [p.start for p in periods_to_show("quarter", month(2024, 5), TODAY)] == [
+    quarter = period_containing("quarter", DEC)
+    assert [p.start for p in periods_to_show("quarter", date(2024, 5, 3), quarter)] == [
         month(2024, 4),
         month(2024, 7),
         month(2024, 10),
     ]
 
 
-def test_without_data_the_latest_period_is_still_shown():
-    assert periods_to_show("month", None, TODAY) == [Period("month", JAN, FEB)]
-    assert periods_to_show("month", date(2025, 2, 3), TODAY) == [Period("month", JAN, FEB)]
+def test_without_data_the_latest_ended_period_is_still_shown_as_not_complete():
+    last = Period("month", JAN, FEB)
+    assert periods_to_show("month", None, last) == [last]
+    assert periods_to_show("month", date(2025, 2, 3), last) == [last]
     found = service_kpis(ServiceData(), "quarter", TODAY)
     assert [p.period for p in found] == [Period("quarter", month(2024, 10), JAN)]
+    assert found[0].complete is False
     assert all(k.value is None for k in found[0].kpis)
 
 
 def test_the_history_shown_is_at_most_ten_years():
-    periods = periods_to_show("month", date(1990, 1, 1), TODAY)
+    periods = periods_to_show("month", date(1990, 1, 1), Period("month", JAN, FEB))
     assert len(periods) == 120
     assert periods[0].start == month(2015, 2)
 
@@ -533,15 +561,14 @@ def test_digital_take_up_is_digital_over_all_or_not_enough_data(months):
 @given(month_counts)
 def test_a_rolling_year_is_the_sum_of_its_12_months_or_not_enough_data(months):
     data = ServiceData(transactions=monthly(months))
-    found = service_kpis(data, "rolling-year", TODAY)[-1]
     window = MONTHS[1:]
-    take_up = found.get("digital_take_up")
+    take_up = service_sides(data, Period("rolling-year", window[0], FEB))[("digital_take_up", None)]
     if any(m not in months for m in window):
-        assert take_up.value is None
+        assert take_up.numerator is None
         return
     digital = sum(months[m]["digital"] for m in window)
     total = sum(sum(months[m].values()) for m in window)
-    assert take_up.value == (Fraction(digital, total) if total else None)
+    assert (take_up.numerator, take_up.denominator) == (digital, total)
 
 
 services_strategy = st.lists(

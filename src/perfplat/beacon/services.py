@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Max, Min, Sum
 
 from perfplat.accounts.permissions import check
 from perfplat.audit.services import record, snapshot
 from perfplat.datasets import writes
-from perfplat.datasets.models import DataSet, WriteBatch
+from perfplat.datasets.models import DataSet, Record, WriteBatch
 from perfplat.datasets.periods import format_timestamp
 from perfplat.datasets.services import DataSetSettings, create_data_set
 from perfplat.errors import InvalidRequest, NotFound
@@ -259,6 +259,25 @@ def completion_records(service_id: int, days) -> list[dict]:
     return records
 
 
+def with_quiet_days(beacon: Beacon, days) -> set[int]:
+    """The days to write: `days`, and every day without events between the beacon's last
+    written day (or its first counted day) and the newest of them. A day the beacon counted
+    nothing on is a day of 0 started, 0 completed, not a day without data: the KPIs need every
+    day of a period covered before they call it complete."""
+    days = set(days)
+    if not days:
+        return days
+    written = Record.objects.filter(data_set_id=beacon.data_set_id, data__period="day").aggregate(
+        newest=Max("timestamp")
+    )["newest"]
+    if written is not None:
+        first = written + DAY
+    else:
+        counted = BeaconCount.objects.filter(service_id=beacon.service_id, kind=BeaconCount.COUNTED)
+        first = day_start(counted.aggregate(first=Min("hour"))["first"] or min(days))
+    return days | set(range(first, max(days), DAY))
+
+
 def write_completion(service_id: int, days) -> int:
     """Write these days' started and completed counts into the beacon's completion data set
     through the write path (provenance: the journey beacon, automatic). The day's record is
@@ -271,7 +290,7 @@ def write_completion(service_id: int, days) -> int:
         # Reading the counts after taking the data set's lock: whichever process writes a day
         # last has read every count committed before it, its own included.
         DataSet.objects.select_for_update().filter(pk=beacon.data_set_id).exists()
-        records = completion_records(service_id, days)
+        records = completion_records(service_id, with_quiet_days(beacon, days))
         return writes.write_records(beacon.data_set, records, writes.WriteSource(WriteBatch.BEACON))
 
 

@@ -157,10 +157,38 @@ def send_back(actor, version: DashboardVersion, comment: str) -> DashboardVersio
     return version
 
 
+def data_sets_published_with(version: DashboardVersion) -> list:
+    """The data sets publishing `version` makes public, which are not yet: those its modules
+    show and those behind its KPI tiles (kpis.services.kpi_data_sets: the service's data set of
+    each standard type). What the dashboard shows is public."""
+    from perfplat.datasets.models import DataSet
+    from perfplat.kpis.services import kpi_data_sets
+
+    service = version.service
+    shown = {m["data_set"] for m in version.content.get("modules", []) if "data_set" in m}
+    behind_tiles = {d.pk for d in kpi_data_sets(service, published_only=False).values()}
+    return [
+        data_set
+        for data_set in DataSet.objects.filter(service=service, published=False).order_by(
+            "data_group", "data_type"
+        )
+        if str(data_set) in shown or data_set.pk in behind_tiles
+    ]
+
+
+def public_data_sets(service) -> list:
+    """The service's published data sets: readable by anyone, dashboard or not."""
+    from perfplat.datasets.models import DataSet
+
+    return list(
+        DataSet.objects.filter(service=service, published=True).order_by("data_group", "data_type")
+    )
+
+
 def publish(actor, version: DashboardVersion) -> DashboardVersion:
     """Approve and publish a version in review; the one it replaces is kept as superseded.
-    The data sets its modules show become published too: what a dashboard shows is public."""
-    from perfplat.datasets.models import DataSet
+    The data sets it shows (its modules' and those behind its KPI tiles) become published too
+    (`data_sets_published_with`): what a dashboard shows is public."""
     from perfplat.datasets.services import update_data_set
 
     check(actor, "service.publish", version.service)
@@ -177,15 +205,18 @@ def publish(actor, version: DashboardVersion) -> DashboardVersion:
         version.reviewed_by = actor if getattr(actor, "is_authenticated", False) else None
         version.reviewed_at = version.published_at = timezone.now()
         version.save()
-        shown = {m["data_set"] for m in version.content.get("modules", []) if "data_set" in m}
-        for data_set in DataSet.objects.filter(service=version.service):
-            if str(data_set) in shown and not data_set.published:
-                update_data_set(actor, data_set, published=True)
+        for data_set in data_sets_published_with(version):
+            update_data_set(actor, data_set, published=True)
         _audit(actor, "dashboard.publish", version, V.IN_REVIEW)
     return version
 
 
-def unpublish(actor, service) -> DashboardVersion:
+def unpublish(actor, service, data_sets: bool = False) -> DashboardVersion:
+    """Take the published version down. The service's data sets stay published (readable
+    through the read API) unless `data_sets`: then they are unpublished too, each change in
+    the audit log."""
+    from perfplat.datasets.services import update_data_set
+
     check(actor, "service.publish", service)
     with transaction.atomic():
         version = published_version(service)
@@ -198,6 +229,9 @@ def unpublish(actor, service) -> DashboardVersion:
         version.state = V.UNPUBLISHED
         version.save(update_fields=["state", "updated_at"])
         _audit(actor, "dashboard.unpublish", version, V.PUBLISHED)
+        if data_sets:
+            for data_set in public_data_sets(service):
+                update_data_set(actor, data_set, published=False)
     return version
 
 

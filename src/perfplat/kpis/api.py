@@ -1,8 +1,8 @@
 """The public KPI API: /api/services/<slug>/kpis, /api/organisations/<slug>/kpis and /api/kpis.
 
 Open to anyone (no sign-in, CORS allowed), like published data sets. Each takes
-`period=month|quarter|rolling-year` (default month) and `format=json|csv` (default json); any
-other parameter is a 400, as in the read API. Only public services and their published data sets
+`period=day|week|month|quarter|rolling-year` (default month; days for the last year only) and
+`format=json|csv` (default json); any other parameter is a 400, as in the read API. Only public services and their published data sets
 count; any other service or organisation is a 404.
 """
 
@@ -18,7 +18,11 @@ router = Router(tags=["KPIs"])
 
 PARAMETERS = ("period", "format")
 FORMATS = ("json", "csv")
-PERIOD = Query("month", description="month, quarter or rolling-year (the 12 months to a month)")
+PERIOD = Query(
+    "month",
+    description="day (the last 366 days), week (Monday to Sunday), month, quarter or "
+    "rolling-year (the 12 months to a month)",
+)
 FORMAT = Query("json", description="json or csv (one row per subject, period and KPI)")
 
 
@@ -49,9 +53,12 @@ def _reply(output_format: str, result, to_json, to_csv, filename: str) -> HttpRe
 @router.get("/services/{service}/kpis", response=schemas.ServiceKpisOut, auth=None)
 @requires("public")
 def service_kpis(request, service: str, period: str = PERIOD, format: str = FORMAT):
-    """A published service's four KPIs for every period from its first data to the last
-    complete period, each with its changes from the previous period and a year earlier.
-    Weekly records count in the month (and quarter) their week starts in."""
+    """A published service's four KPIs for every period from its first data to its latest
+    complete period, each with its changes from the previous period and a year earlier, how it
+    was made and the days it covers. A record whose days cross a period's edge (a week from
+    Monday 28 July) is shared between the periods by day (4/7 in July, 3/7 in August); a
+    period is complete once it has ended and every data set with data for it describes its
+    last day."""
     _check_parameters(request, format)
     services.check_period(period)
     result = services.service_kpis(
@@ -66,8 +73,8 @@ def service_kpis(request, service: str, period: str = PERIOD, format: str = FORM
 @requires("public")
 def organisation_kpis(request, organisation: str, period: str = PERIOD, format: str = FORMAT):
     """The KPIs of an organisation's published services and those of every body under it,
-    added up (numerators and denominators, never averages of percentages), and each service's
-    latest complete period."""
+    added up (numerators and denominators, never averages of percentages), up to the latest
+    period complete for all of them, and each service's figures for that period."""
     _check_parameters(request, format)
     services.check_period(period)
     result = services.organisation_kpis(
@@ -85,8 +92,8 @@ def organisation_kpis(request, organisation: str, period: str = PERIOD, format: 
 @router.get("/kpis", response=schemas.GovernmentKpisOut, auth=None)
 @requires("public")
 def government_kpis(request, period: str = PERIOD, format: str = FORMAT):
-    """Every published service's KPIs added up across government, and each service's latest
-    complete period."""
+    """Every published service's KPIs added up across government, up to the latest period
+    complete for all of them, and each service's figures for that period."""
     _check_parameters(request, format)
     services.check_period(period)
     result = services.government_kpis(period, services.current_time())

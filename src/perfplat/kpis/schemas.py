@@ -1,6 +1,10 @@
 """What the KPI API replies: the response schemas (documented in OpenAPI) and the functions that
 turn `kpis.services` results into that JSON and into the flat CSV.
 
+Each figure says how it was made (`made_from`: "monthly data", "cost: monthly data; transactions:
+weekly data shared between months by day") and the days its numerator and denominator cover
+(`first_day`, `last_day`, both included); each period whether it is complete (kpis.maths).
+
 Numbers: a KPI's value in pounds is rounded to the penny; shares (satisfaction, completion, take-up)
 are fractions from 0 to 1 at full float precision (0.8125 is 81.25%); a relative change is a
 fraction of the earlier value (0.1 is 10% more); an absolute change is in the KPI's unit.
@@ -33,6 +37,12 @@ class KpiOut(Schema):
     not_enough_data: str | None  # why value is null
     numerator: Number | None
     denominator: Number | None
+    # How the figure was made from the records, e.g. "weekly data shared between months by
+    # day"; null when there is not enough data.
+    made_from: str | None
+    first_day: str | None  # the first and last day both sides cover (YYYY-MM-DD)
+    last_day: str | None
+    services: int | None  # a roll-up: how many services it adds up; null for a service
     previous_period: ChangeOut
     year_earlier: ChangeOut
 
@@ -48,6 +58,10 @@ class KpisOut(Schema):
 class PeriodOut(Schema):
     start_at: str
     end_at: str
+    # Ended, and every data set describing part of it describes its last day. The latest is
+    # false only when no period is complete yet; an earlier one may be false too (its known
+    # figures are final all the same: each covers every day of the period).
+    complete: bool
     kpis: KpisOut
     cost_per_transaction_by_channel: dict[str, KpiOut]
 
@@ -67,13 +81,13 @@ class OrganisationRef(Schema):
 
 class ServiceKpisOut(Schema):
     service: ServiceRef
-    period: str  # month, quarter or rolling-year
+    period: str  # week, month, quarter or rolling-year
     periods: list[PeriodOut]  # in time order; the last is the latest complete period
 
 
 class ServiceRowOut(Schema):
     service: ServiceRef
-    latest: PeriodOut
+    latest: PeriodOut  # the service's figures for the roll-up's latest period
 
 
 class OrganisationKpisOut(Schema):
@@ -112,6 +126,10 @@ def change_json(kpi: str, change: maths.Change) -> dict:
     }
 
 
+def day_json(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
 def kpi_json(kpi: maths.KpiValue) -> dict:
     return {
         "unit": kpi.unit,
@@ -119,6 +137,10 @@ def kpi_json(kpi: maths.KpiValue) -> dict:
         "not_enough_data": kpi.not_enough_data,
         "numerator": _number(maths.rounded_numerator(kpi.kpi, kpi.numerator)),
         "denominator": None if kpi.denominator is None else maths.plain(kpi.denominator),
+        "made_from": kpi.made_from,
+        "first_day": day_json(kpi.first_day),
+        "last_day": day_json(kpi.last_day),
+        "services": kpi.services,
         "previous_period": change_json(kpi.kpi, kpi.previous_period),
         "year_earlier": change_json(kpi.kpi, kpi.year_earlier),
     }
@@ -128,6 +150,7 @@ def period_json(period: maths.PeriodKpis) -> dict:
     return {
         "start_at": timestamp(period.period.start),
         "end_at": timestamp(period.period.end),
+        "complete": period.complete,
         "kpis": {name: kpi_json(kpi) for name, kpi in period.main.items()},
         "cost_per_transaction_by_channel": {
             channel: kpi_json(kpi) for channel, kpi in period.cost_by_channel.items()
@@ -185,6 +208,9 @@ CSV_COLUMNS = (
     "not_enough_data",
     "numerator",
     "denominator",
+    "made_from",
+    "first_day",
+    "last_day",
     "previous_period_absolute_change",
     "previous_period_relative_change",
     "previous_period_not_enough_data",
@@ -213,6 +239,9 @@ def _csv_rows(subject: str, slug: str, kind: str, periods) -> list[list]:
                     kpi.not_enough_data,
                     maths.rounded_numerator(kpi.kpi, kpi.numerator),
                     shaped["denominator"],
+                    kpi.made_from,
+                    shaped["first_day"],
+                    shaped["last_day"],
                     maths.rounded_value(kpi.kpi, kpi.previous_period.absolute),
                     shaped["previous_period"]["relative"],
                     kpi.previous_period.not_enough_data,

@@ -13,6 +13,7 @@ from perfplat.accounts import throttle
 from perfplat.accounts.models import User
 from perfplat.accounts.permissions import administers, works_on
 from perfplat.datasets.models import Correction, DataSet
+from perfplat.datasets.types import TYPES
 from perfplat.registry.models import Organisation, Service
 
 logger = logging.getLogger(__name__)
@@ -387,6 +388,14 @@ class DataSetSettingsForm(forms.Form):
         return initial
 
 
+# "" is a free-form data set; a standard type's records are checked as that type's, and only
+# standard types feed the KPIs.
+STANDARD_TYPE_CHOICES = [
+    ("", "None: a free-form data set (not used for the key performance indicators)"),
+    *((slug, f"{spec.name}: {spec.description}") for slug, spec in TYPES.items()),
+]
+
+
 class DataSetForm(DataSetSettingsForm):
     data_type = text_field(
         "Data type",
@@ -395,7 +404,15 @@ class DataSetForm(DataSetSettingsForm):
         "like transactions-by-channel",
         width="govuk-input--width-20",
     )
-    field_order = ["data_type"]
+    standard_type = forms.ChoiceField(
+        label="Standard type",
+        help_text="The key performance indicators come only from data sets of a standard type",
+        choices=STANDARD_TYPE_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+        initial="",
+    )
+    field_order = ["data_type", "standard_type"]
 
 
 # people and tokens

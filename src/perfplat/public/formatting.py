@@ -7,7 +7,16 @@ from decimal import Decimal
 from fractions import Fraction
 
 from perfplat.kpis import maths
-from perfplat.kpis.periods import MONTH, QUARTER, ROLLING_YEAR, Period, add_months
+from perfplat.kpis.periods import (
+    DAYS,
+    MONTH,
+    QUARTER,
+    ROLLING_YEAR,
+    WEEK,
+    Period,
+    add_months,
+    days_text,
+)
 
 MONTHS = (
     "January",
@@ -45,7 +54,12 @@ KPI_HINTS = {
     maths.COMPLETION_RATE: "Digital journeys completed out of those started",
     maths.DIGITAL_TAKE_UP: "Transactions completed online out of all transactions",
 }
-PERIOD_NAMES = {MONTH: "Month", QUARTER: "Quarter", ROLLING_YEAR: "Rolling year"}
+PERIOD_NAMES = {
+    WEEK: "Week",
+    MONTH: "Month",
+    QUARTER: "Quarter",
+    ROLLING_YEAR: "Rolling year",
+}
 NOT_ENOUGH_DATA = "Not enough data"
 
 
@@ -55,7 +69,9 @@ def month_name(day: date) -> str:
 
 def period_label(period: Period) -> str:
     """A KPI period: "January 2025", "October to December 2024", "February 2024 to January
-    2025"."""
+    2025"; a week or a baseline by its days, "6 to 12 January 2025"."""
+    if period.kind in (WEEK, DAYS):
+        return days_text(period.start, period.last_day)
     last = add_months(period.end, -1)
     if period.kind == MONTH:
         return month_name(period.start)
@@ -66,7 +82,10 @@ def period_label(period: Period) -> str:
 
 
 def short_period_label(period: Period) -> str:
-    """A KPI period for a chart's axis: "Jan 2025", "Oct–Dec 2024", "to Jan 2025"."""
+    """A KPI period for a chart's axis: "6 Jan 2025" (a week), "Jan 2025", "Oct–Dec 2024",
+    "to Jan 2025"."""
+    if period.kind in (WEEK, DAYS):
+        return f"{period.start.day} {MONTHS[period.start.month - 1][:3]} {period.start.year}"
     if period.kind == MONTH:
         return f"{MONTHS[period.start.month - 1][:3]} {period.start.year}"
     last = add_months(period.end, -1)

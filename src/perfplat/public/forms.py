@@ -3,12 +3,13 @@
 from django import forms
 
 from perfplat.kpis import maths
-from perfplat.kpis.periods import MONTH, QUARTER, ROLLING_YEAR
+from perfplat.kpis.periods import MONTH, QUARTER, ROLLING_YEAR, WEEK
 from perfplat.registry.models import Service
 
 from .formatting import KPI_LABELS, TILE_KPIS
 
 PERIOD_CHOICES = [
+    (WEEK, "Week (Monday to Sunday)"),
     (MONTH, "Month"),
     (QUARTER, "Quarter"),
     (ROLLING_YEAR, "Rolling year (the last 12 months)"),

@@ -49,9 +49,11 @@ from .pages.corrections import (
 from .pages.dashboard import (
     KPI_TILES,
     Dashboard,
+    baseline_rows,
     dashboard_csv,
     dashboard_json,
     dashboard_module,
+    how_made,
     kpi_tiles_json,
     module_links,
     module_of,
@@ -286,6 +288,10 @@ def dashboard_context(request, result: Dashboard, kind: str) -> dict:
         "tiles_module": tiles_module,
         "tiles_embed": embed_snippet(request, f"/embed/services/{service}", result, tiles_module),
         "modules": modules,
+        "baseline_rows": baseline_rows(result),
+        "baseline_text": period_label(result.baseline.period) if result.baseline else "",
+        "latest_text": period_label(result.latest.period),
+        "how_made": how_made(result.latest),
         "breadcrumbs": result.breadcrumbs,
         "downloads": _downloads(
             f"/services/{service}",

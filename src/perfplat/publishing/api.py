@@ -121,17 +121,18 @@ def send_back(request, service: str, payload: SendBackIn):
 @router.post("/services/{service}/dashboard/publish", response=VersionOut)
 @requires("service.publish")
 def publish(request, service: str):
-    """Approve and publish the version in review; the data sets its modules show are
-    published too."""
+    """Approve and publish the version in review; the data sets it shows (its modules' and
+    those behind its KPI tiles) are published too."""
     target = _service(service)
     return dashboards.publish(request.user, _working(target))
 
 
 @router.post("/services/{service}/dashboard/unpublish", response=VersionOut)
 @requires("service.publish")
-def unpublish(request, service: str):
-    """Take the published version down: the service is no longer public."""
-    return dashboards.unpublish(request.user, _service(service))
+def unpublish(request, service: str, data_sets: bool = False):
+    """Take the published version down: the service is no longer public. Its data sets stay
+    published unless `?data_sets=true`, which unpublishes them too."""
+    return dashboards.unpublish(request.user, _service(service), data_sets=data_sets)
 
 
 @router.get("/services/{service}/dashboard/versions", response=list[VersionSummaryOut])

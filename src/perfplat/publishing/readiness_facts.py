@@ -10,10 +10,9 @@ from django.urls import reverse
 
 from perfplat.dashboards.models import DashboardVersion
 from perfplat.dashboards.services import published_version, working_version
-from perfplat.datasets.models import DataSet, Record
-from perfplat.datasets.periods import DAY, add_periods
-from perfplat.datasets.types import PERIOD_NAMES
+from perfplat.datasets.models import DataSet
 from perfplat.kpis import maths
+from perfplat.kpis.services import data_set_use
 from perfplat.metrics.services import metric_sources
 
 from .changes import day_text
@@ -80,42 +79,15 @@ def kpi_data_sets(service) -> dict[str, DataSet]:
     return found
 
 
-# The evidence of the baseline: records the KPIs use.
-
-# Records of these standard types count only with a channel (the KPIs add them up by channel).
-_BY_CHANNEL = (maths.TRANSACTIONS, maths.COST)
-# The longest period a record of a KPI data set describes (a quarter), in seconds.
-_LONGEST_PERIOD = 92 * DAY
-
-
 def kpi_records_between(data_set: DataSet, first: date, last: date) -> int:
     """How many records of `data_set` the KPIs use for the days `first` to `last` (inclusive):
-    the readiness report's evidence of baseline data.
-
-    It follows the KPI engine's rules for which records count (kpis.services and kpis.maths are
-    the reference; should they change, change this with them): only a published data set of a
-    KPI standard type counts; of its records, those with a `period` the KPIs read (week, month
-    or quarter) and, for transactions and cost, a channel; and, of those, the records whose
-    period (from `_timestamp`, one week, month or quarter long) shares a day with the days
-    asked. Anything else is a record the KPIs ignore, so it is no evidence.
-    """
+    the readiness report's evidence of baseline data. The KPI engine decides
+    (`kpis.services.data_set_use`): only a published data set of a KPI standard type counts,
+    and of its records those the KPIs add up (a period they know, a channel where needed) that
+    describe some of those days."""
     if not data_set.published or data_set.standard_type not in maths.SOURCES:
         return 0
-    start = int(datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp())
-    end = int(datetime(last.year, last.month, last.day, tzinfo=UTC).timestamp()) + DAY
-    records = Record.objects.filter(
-        data_set=data_set,
-        timestamp__gt=start - _LONGEST_PERIOD,
-        timestamp__lt=end,
-        data__period__in=PERIOD_NAMES,
-    )
-    if data_set.standard_type in _BY_CHANNEL:
-        records = records.filter(data__has_key="channel").exclude(data__channel=None)
-    return sum(
-        1
-        for timestamp, period in records.values_list("timestamp", "data__period")
-        if add_periods(period, timestamp, 1) > start
-    )
+    return data_set_use(data_set, first, last).records
 
 
 class Facts:

@@ -2,6 +2,7 @@
 write token (the one page that shows a token) and emptying it."""
 
 import json
+from dataclasses import replace
 
 from django.contrib import messages
 from django.db.models import F
@@ -78,7 +79,11 @@ def data_set_new(request, service):
     created = _submit(
         form,
         lambda data: data_sets.create_data_set(
-            None, data["data_type"], settings=_settings(data), service=service, actor=request.user
+            None,
+            data["data_type"],
+            settings=replace(_settings(data), standard_type=data["standard_type"]),
+            service=service,
+            actor=request.user,
         ),
     )
     crumbs = [MANAGE, _service_crumb(service)]

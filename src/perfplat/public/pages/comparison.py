@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from perfplat import csvfiles
 from perfplat.errors import InvalidRequest
 from perfplat.kpis import maths, schemas
-from perfplat.kpis.periods import MONTH, QUARTER, Period, latest_period
+from perfplat.kpis.periods import MONTH, QUARTER, ROLLING_YEAR, WEEK, Period, latest_period
 from perfplat.kpis.services import ServiceKpis
 from perfplat.registry.models import Service
 from perfplat.registry.services import public_services
@@ -22,7 +22,7 @@ from .common import LIST_KPIS, _service_ref, check_period
 
 MAX_COMPARED = 5
 # How many periods the comparison charts go back.
-COMPARED_PERIODS = {MONTH: 12, QUARTER: 8, "rolling-year": 12}
+COMPARED_PERIODS = {WEEK: 13, MONTH: 12, QUARTER: 8, ROLLING_YEAR: 12}
 
 
 @dataclass
@@ -67,15 +67,22 @@ def comparison(params, moment: int) -> Comparison:
     if len(chosen) > MAX_COMPARED:
         errors.append(f"Compare up to {MAX_COMPARED} services at a time: you chose {len(chosen)}")
     services = [public[slug] for slug in chosen if slug in public][:MAX_COMPARED]
-    latest = latest_period(kind, figures.today_of(moment))
+    # The same periods for every service: up to the latest complete for all of them.
+    if services:
+        latest = figures.rolled_up_kpis(services, kind, moment, only_latest=True)[-1].period
+    else:
+        latest = latest_period(kind, figures.today_of(moment))
     periods = [latest]
     while len(periods) < COMPARED_PERIODS[kind]:
         periods.append(periods[-1].previous)
     periods.reverse()
     kpis = {}
     for service in services:
-        history = figures.service_kpis(service, kind, moment)
-        kpis[service.slug] = {p.period: p for p in history if p.period in set(periods)}
+        # From the period of its first data, as its own history (the JSON says null before).
+        first = figures.service_data(service, moment).first_day
+        ours = tuple(p for p in periods if first is not None and p.end > first)
+        found = figures.service_kpis_for(service, moment, ours) if ours else ()
+        kpis[service.slug] = {p.period: p for p in found}
     return Comparison(
         kind=kind,
         chosen=chosen,

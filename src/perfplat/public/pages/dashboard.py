@@ -4,13 +4,13 @@ modules, metrics and data sets, its JSON and CSV, and the downloads of each modu
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from perfplat.dashboards.content import BEACON, KPIS
+from perfplat.dashboards.content import BEACON, KPIS, baseline_period
 from perfplat.dashboards.services import published_version
 from perfplat.datasets.services import sources_of
 from perfplat.errors import NotFound
 from perfplat.kpis import maths, schemas
 from perfplat.kpis import services as kpi_services
-from perfplat.kpis.periods import MONTH
+from perfplat.kpis.periods import MONTH, days_text
 from perfplat.kpis.services import ServiceKpis
 from perfplat.metrics.models import Metric
 from perfplat.registry.models import Service
@@ -77,6 +77,10 @@ class Dashboard:
     content: dict  # audience, usage, baseline
     latest: maths.PeriodKpis
     tiles: list[Tile]
+    # The KPIs over the baseline period, and each one's change since then; None when the
+    # dashboard has no baseline.
+    baseline: maths.PeriodKpis | None
+    since_baseline: dict
     revisions: dict[str, Revision]  # KPI -> the correction that last revised its figure
     modules: list[ModuleView]
     metrics: list[MetricInfo]
@@ -121,6 +125,8 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
         beacon = beacon_of(service)
     modules = numbered_modules(content.get("modules", []), data_sets, moment, beacon)
     latest = figures.service_kpis(service, kind, moment, only_latest=True)[-1]
+    chosen = baseline_period(content.get("baseline"))
+    baseline = figures.baseline_kpis(service, moment, *chosen) if chosen else None
     revisions = tile_revisions(service, latest)
 
     # The data sets shown: those of the modules and the KPIs, if published.
@@ -167,6 +173,8 @@ def dashboard_of(service: Service, version, moment: int, kind: str = MONTH) -> D
         published_at=version.published_at,
         content={name: content.get(name, "") for name in ("audience", "usage", "baseline")},
         latest=latest,
+        baseline=baseline,
+        since_baseline=maths.change_since(latest, baseline) if baseline else {},
         tiles=[replace(tile, revision=revisions.get(tile.kpi)) for tile in tiles(latest)],
         revisions=revisions,
         modules=modules,
@@ -227,6 +235,7 @@ def dashboard_json(result: Dashboard) -> dict:
         },
         "period": result.kind,
         "kpis": schemas.period_json(result.latest),
+        "baseline": baseline_json(result),
         "revisions": {
             kpi: {"revised_on": revision.made_at.isoformat(), "correction": revision.url}
             for kpi, revision in result.revisions.items()
@@ -256,6 +265,70 @@ def dashboard_json(result: Dashboard) -> dict:
         "corrections": f"/services/{service.slug}/corrections",
         "feed": f"/services/{service.slug}/feed.atom",
     }
+
+
+def baseline_json(result: Dashboard) -> dict | None:
+    """The KPIs over the baseline's days, each with its change from the baseline to the latest
+    period: {"first_day", "last_day", "complete", "compared_with", "kpis": {name: {...,
+    "change_since": {"absolute", "relative", "not_enough_data"}}}}."""
+    baseline = result.baseline
+    if baseline is None:
+        return None
+    kpis = {}
+    for name, kpi in baseline.main.items():
+        shaped = schemas.kpi_json(kpi)
+        del shaped["previous_period"], shaped["year_earlier"]
+        since = schemas.change_json(name, result.since_baseline[(name, None)])
+        shaped["change_since"] = {
+            key: since[key] for key in ("absolute", "relative", "not_enough_data")
+        }
+        kpis[name] = shaped
+    latest = result.latest.period
+    return {
+        "first_day": baseline.period.start.isoformat(),
+        "last_day": baseline.period.last_day.isoformat(),
+        "complete": baseline.complete,
+        "compared_with": {
+            "start_at": schemas.timestamp(latest.start),
+            "end_at": schemas.timestamp(latest.end),
+        },
+        "kpis": kpis,
+    }
+
+
+def baseline_rows(result: Dashboard) -> list[dict]:
+    """The baseline table: a row per tile KPI with its baseline value, latest value and change
+    since the baseline, in words."""
+    if result.baseline is None:
+        return []
+    rows = []
+    for kpi in formatting.TILE_KPIS:
+        then, now = result.baseline.main[kpi], result.latest.main[kpi]
+        since = result.since_baseline[(kpi, None)]
+        rows.append(
+            {
+                "label": formatting.KPI_LABELS[kpi],
+                "baseline": formatting.kpi_value(kpi, then.value),
+                "baseline_reason": then.not_enough_data or "",
+                "latest": formatting.kpi_value(kpi, now.value),
+                "change": formatting.change_text(kpi, since) if since.absolute is not None else "",
+            }
+        )
+    return rows
+
+
+def how_made(latest: maths.PeriodKpis) -> list[dict]:
+    """For "About the data": how each tile's figure was made and the days it covers."""
+    found = []
+    for kpi in formatting.TILE_KPIS:
+        value = latest.main[kpi]
+        if value.made_from is None:
+            text = f"not enough data: {value.not_enough_data}"
+        else:
+            days = days_text(value.first_day, value.last_day)
+            text = f"{value.made_from}, covering {days}"
+        found.append({"label": formatting.KPI_LABELS[kpi], "text": text})
+    return found
 
 
 def _changes_json(result: Dashboard) -> dict:

@@ -5,10 +5,9 @@ from dataclasses import dataclass
 
 from perfplat.kpis import maths, schemas
 from perfplat.kpis import services as kpi_services
-from perfplat.kpis.periods import MONTH, latest_period
+from perfplat.kpis.periods import MONTH
 from perfplat.kpis.services import RollUpKpis, ServiceKpis
 from perfplat.registry.models import Organisation
-from perfplat.registry.services import public_services
 
 from .. import figures
 from ..caching import cached
@@ -20,7 +19,7 @@ from .common import (
     registry_fingerprint,
     tiles,
 )
-from .service_list import service_rows
+from .service_list import rows_for
 
 # an organisation's roll-up
 
@@ -39,8 +38,7 @@ class OrganisationPage:
 
 def organisation_page(slug: str, moment: int, kind: str = MONTH) -> OrganisationPage:
     organisation = kpi_services.public_organisation(slug)
-    latest = latest_period(kind, figures.today_of(moment))
-    key = ("organisation", organisation.pk, kind, latest.start, registry_fingerprint())
+    key = ("organisation", organisation.pk, kind, figures.today_of(moment), registry_fingerprint())
     return cached(key, lambda: _compute_organisation(organisation, kind, moment))
 
 
@@ -48,19 +46,19 @@ def _compute_organisation(organisation, kind: str, moment: int) -> OrganisationP
     tree = _organisation_tree()
     inside = organisation.descendant_ids()
     services = list(
-        public_services()
-        .select_related("organisation")
+        figures.public_services_with_data_sets()
         .filter(organisation_id__in=inside)
         .order_by("name", "pk")
     )
-    roll_up = figures.rolled_up_kpis(services, kind, moment, only_latest=True)[-1]
-    _, all_rows = service_rows(kind, moment)
-    slugs = {s.slug for s in services}
-    rows = [row for row in all_rows if row["slug"] in slugs]
+    memo: dict = {}
+    roll_up = figures.rolled_up_kpis(services, kind, moment, True, memo)[-1]
+    rows = rows_for(services, kind, moment, roll_up.period, memo)
     keys = figures.sources_keys(services)
     per_service = [
         ServiceKpis(
-            s, kind, figures.service_kpis(s, kind, moment, only_latest=True, key=keys[s.pk])
+            s,
+            kind,
+            figures.service_kpis_for(s, moment, (roll_up.period,), key=keys[s.pk], memo=memo),
         )
         for s in services
     ]

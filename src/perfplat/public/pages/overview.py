@@ -4,7 +4,7 @@ grouped by department, and its JSON and CSV."""
 from dataclasses import dataclass
 
 from perfplat.kpis import maths, schemas
-from perfplat.kpis.periods import MONTH, latest_period
+from perfplat.kpis.periods import MONTH
 from perfplat.kpis.services import RollUpKpis
 from perfplat.registry.services import public_services
 
@@ -32,8 +32,7 @@ class Overview:
 
 
 def overview(moment: int, kind: str = MONTH) -> Overview:
-    latest = latest_period(kind, figures.today_of(moment))
-    key = ("overview", kind, latest.start, registry_fingerprint())
+    key = ("overview", kind, figures.today_of(moment), registry_fingerprint())
     return cached(key, lambda: _compute_overview(kind, moment))
 
 

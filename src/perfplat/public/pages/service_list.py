@@ -8,9 +8,8 @@ from perfplat import csvfiles
 from perfplat.errors import InvalidRequest
 from perfplat.frontend.templatetags.govuk import PHASE_TAG_CLASSES
 from perfplat.kpis import maths, schemas
-from perfplat.kpis.periods import MONTH, PERIOD_KINDS, Period, latest_period
+from perfplat.kpis.periods import MONTH, PERIOD_KINDS, Period
 from perfplat.registry.models import Service
-from perfplat.registry.services import public_services
 
 from .. import figures
 from ..caching import cached
@@ -33,19 +32,28 @@ PHASES = [key for key, _ in Service.PHASES]
 
 
 def service_rows(kind: str, moment: int) -> tuple[Period, list[dict]]:
-    """Every public service's row (name, organisation, phase, latest KPIs), by name; cached
-    under the registry fingerprint, so a write to any of their data sets recomputes it (from
-    the per-service cache)."""
-    latest = latest_period(kind, figures.today_of(moment))
-    key = ("service-rows", kind, latest.start, registry_fingerprint())
-    return latest, cached(key, lambda: _compute_rows(kind, moment))
+    """Every public service's row (name, organisation, phase, KPIs), by name, for the latest
+    period complete for all of them (the period the overview adds up); cached under the
+    registry fingerprint, so a write to any of their data sets recomputes it (from the
+    per-service cache)."""
+    key = ("service-rows", kind, figures.today_of(moment), registry_fingerprint())
+    return cached(key, lambda: _compute_rows(kind, moment))
 
 
-def _compute_rows(kind: str, moment: int) -> list[dict]:
+def _compute_rows(kind: str, moment: int) -> tuple[Period, list[dict]]:
+    services = list(figures.public_services_with_data_sets().order_by("name", "pk"))
+    memo: dict = {}
+    period = figures.rolled_up_kpis(services, kind, moment, True, memo)[-1].period
+    return period, rows_for(services, kind, moment, period, memo)
+
+
+def rows_for(
+    services: list[Service], kind: str, moment: int, period: Period, memo: dict | None = None
+) -> list[dict]:
+    """The services' rows with their KPIs for `period` (`memo`: see figures.service_data)."""
+    memo = {} if memo is None else memo
     tree = _organisation_tree()
-    services = list(public_services().select_related("organisation").order_by("name", "pk"))
     keys = figures.sources_keys(services)
-    latest = latest_period(kind, figures.today_of(moment))
     rows = []
     for service in services:
         chain = _chain(service.organisation_id, tree)
@@ -54,7 +62,7 @@ def _compute_rows(kind: str, moment: int) -> list[dict]:
         parts = (
             "service-row",
             kind,
-            latest.start,
+            period,
             service.pk,
             service.updated_at,
             tuple((o.pk, o.slug, o.name, o.abbreviation) for o in chain),
@@ -64,15 +72,17 @@ def _compute_rows(kind: str, moment: int) -> list[dict]:
             cached(
                 parts,
                 lambda service=service, chain=chain: _row(
-                    service, chain, kind, moment, keys[service.pk]
+                    service, chain, moment, period, keys[service.pk], memo
                 ),
             )
         )
     return rows
 
 
-def _row(service: Service, chain: list, kind: str, moment: int, key: tuple) -> dict:
-    latest = figures.service_kpis(service, kind, moment, only_latest=True, key=key)[-1]
+def _row(
+    service: Service, chain: list, moment: int, period: Period, key: tuple, memo: dict
+) -> dict:
+    latest = figures.service_kpis_for(service, moment, (period,), key=key, memo=memo)[-1]
     main = latest.main
     return {
         "slug": service.slug,

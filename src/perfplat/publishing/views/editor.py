@@ -80,6 +80,15 @@ def dashboard_editor(request, service):
             "modules": modules,
             "editable": editable,
             "can_publish": allowed(user, "service.publish", service),
+            # What approving and publishing the version in review makes public too.
+            "made_public": [
+                str(d)
+                for d in (
+                    dashboards.data_sets_published_with(version)
+                    if version is not None and version.state == V.IN_REVIEW
+                    else []
+                )
+            ],
             "breadcrumbs": crumbs(service),
         },
     )

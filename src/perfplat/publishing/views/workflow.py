@@ -94,14 +94,27 @@ def send_back(request, service):
 @requires("service.publish")
 def unpublish(request, service):
     service = service_of(service)
+    public = [str(d) for d in dashboards.public_data_sets(service)]
     if request.method == "POST":
+        also = request.POST.get("data_sets") == "unpublish"
+
+        def done(version):
+            if also and public:
+                return (
+                    f"Version {version.number} is unpublished, and so are its data sets: "
+                    f"{', '.join(public)}"
+                )
+            text = f"Version {version.number} is unpublished: the public can no longer see the "
+            text += "dashboard"
+            if public:
+                text += f". These data sets stay public: {', '.join(public)}"
+            return text
+
         return _transition(
             request,
             service,
-            lambda: dashboards.unpublish(request.user, service),
-            lambda v: (
-                f"Version {v.number} is unpublished: the public can no longer see the dashboard"
-            ),
+            lambda: dashboards.unpublish(request.user, service, data_sets=also),
+            done,
         )
     return render(
         request,
@@ -109,6 +122,7 @@ def unpublish(request, service):
         {
             "service": service,
             "published": dashboards.published_version(service),
+            "public_data_sets": public,
             "breadcrumbs": crumbs(service, editor_crumb(service)),
         },
     )

@@ -22,8 +22,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The demo collector pulls from `perfplat demo-source` on this machine, an address collectors
-# refuse unless told otherwise.
+# refuse unless told otherwise. DEBUG: local development, which lets `perfplat serve` start
+# with the development SECRET_KEY and host names.
 run: export PERFPLAT_COLLECTORS_ALLOW_PRIVATE := true
+run: export DEBUG := true
 run: install
 	$(BIN)/perfplat migrate --verbosity 0
 	$(BIN)/perfplat demo

@@ -53,7 +53,14 @@ class Server:
 
     def __init__(self, database_url: str, workers: int):
         self.port = free_port()
-        self.env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "ERROR"}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "LOG_LEVEL": "ERROR",
+            # Production settings (DEBUG off), as `perfplat serve` requires.
+            "SECRET_KEY": "bench-" + os.urandom(24).hex(),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        }
         self.workers = workers
 
     def perfplat(self, *args, capture=False):

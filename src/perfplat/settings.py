@@ -152,7 +152,9 @@ def cache_settings(choice: str, redis_url: str) -> dict:
         }
     if choice == "redis":
         if not redis_url:
-            raise ValueError("PERFPLAT_CACHE=redis needs REDIS_URL (such as redis://127.0.0.1:6379/0)")
+            raise ValueError(
+                "PERFPLAT_CACHE=redis needs REDIS_URL (such as redis://127.0.0.1:6379/0)"
+            )
         return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": redis_url,

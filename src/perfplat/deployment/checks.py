@@ -8,11 +8,11 @@ names nobody chose. `perfplat serve` refuses to start with either (exit code 2),
 
 from django.core import checks
 
-SECRET_KEY_HELP = (
+KEY_ADVICE = (
     "set SECRET_KEY to a long random value, such as the output of "
     "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
 )
-HOSTS_HELP = "set ALLOWED_HOSTS to the comma-separated host names the platform answers for"
+HOSTS_ADVICE = "set ALLOWED_HOSTS to the comma-separated host names the platform answers for"
 
 
 def unsafe_settings(config) -> list[tuple[str, str]]:
@@ -24,10 +24,10 @@ def unsafe_settings(config) -> list[tuple[str, str]]:
     problems = []
     if config.SECRET_KEY == config.DEVELOPMENT_SECRET_KEY:
         problems.append(
-            ("perfplat.E001", f"SECRET_KEY is missing or the development key: {SECRET_KEY_HELP}")
+            ("perfplat.E001", f"SECRET_KEY is missing or the development key: {KEY_ADVICE}")
         )
     if not config.ALLOWED_HOSTS_GIVEN:
-        problems.append(("perfplat.E002", f"ALLOWED_HOSTS is missing: {HOSTS_HELP}"))
+        problems.append(("perfplat.E002", f"ALLOWED_HOSTS is missing: {HOSTS_ADVICE}"))
     return problems
 
 

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from ninja import Query, Router
 
 from perfplat.accounts.permissions import requires
+from perfplat.deployment.replicas import reads_from_replica
 from perfplat.errors import InvalidQuery, json_response
 
 from . import schemas, services
@@ -48,6 +49,7 @@ def _reply(output_format: str, result, to_json, to_csv, filename: str) -> HttpRe
 
 @router.get("/services/{service}/kpis", response=schemas.ServiceKpisOut, auth=None)
 @requires("public")
+@reads_from_replica
 def service_kpis(request, service: str, period: str = PERIOD, format: str = FORMAT):
     """A published service's four KPIs for every period from its first data to the last
     complete period, each with its changes from the previous period and a year earlier.
@@ -64,6 +66,7 @@ def service_kpis(request, service: str, period: str = PERIOD, format: str = FORM
 
 @router.get("/organisations/{organisation}/kpis", response=schemas.OrganisationKpisOut, auth=None)
 @requires("public")
+@reads_from_replica
 def organisation_kpis(request, organisation: str, period: str = PERIOD, format: str = FORMAT):
     """The KPIs of an organisation's published services and those of every body under it,
     added up (numerators and denominators, never averages of percentages), and each service's
@@ -84,6 +87,7 @@ def organisation_kpis(request, organisation: str, period: str = PERIOD, format: 
 
 @router.get("/kpis", response=schemas.GovernmentKpisOut, auth=None)
 @requires("public")
+@reads_from_replica
 def government_kpis(request, period: str = PERIOD, format: str = FORMAT):
     """Every published service's KPIs added up across government, and each service's latest
     complete period."""

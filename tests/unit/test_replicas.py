@@ -201,3 +201,34 @@ def test_nobody_is_pinned_without_replicas(monkeypatch, bounds):
     request = RequestFactory().post("/manage/services/new")
     request.COOKIES["sessionid"] = "abc"
     assert pinned(monkeypatch, request) is None
+
+
+def test_the_read_pipeline_queries_the_database_the_request_reads_from(
+    monkeypatch, bounds, make_data_set
+):
+    from django.db import connections as real_connections
+
+    from perfplat.datasets import engine
+    from perfplat.datasets.queries import parse_query
+
+    data_set, _ = make_data_set(published=True)
+    FakeReplicas(monkeypatch, replica_1=0.0)
+    asked = []
+
+    class Recording:
+        def __getitem__(self, alias):
+            asked.append(alias)
+            return real_connections["default"]  # the test database stands in for the replica
+
+    monkeypatch.setattr(engine, "connections", Recording())
+    query = parse_query({"group_by": ["channel"]}, raw_queries_allowed=False, now=0)
+
+    @replicas.reads_from_replica
+    def view(request):
+        return HttpResponse(str(engine.run_query(data_set, query)))
+
+    assert view(get()).content == b"[]"
+    assert asked and set(asked) == {"replica_1"}
+    asked.clear()
+    engine.run_query(data_set, query)
+    assert set(asked) == {"default"}

@@ -9,7 +9,10 @@
       each uploaded and committed end to end (parse -> convert -> validate -> store, the path
       of the pages, the API and `perfplat upload`), on SQLite and on PostgreSQL;
   (e) the public pages (bench_pages.py): a service dashboard with 8 modules and /services
-      listing 500 services, server time cold and warm, in-process, on SQLite and PostgreSQL.
+      listing 500 services, server time cold and warm, in-process, on SQLite and PostgreSQL;
+  (f) the topology figures (bench_topology.py): a repeated read API query, /services with
+      1,000 services and a dashboard cold, and again with 10x the records; with --big, a
+      weekly group-by over 10 million records on PostgreSQL against a plain table.
 
 Every figure is the median of several runs. Run as `python bench/run.py [--quick]`, or
 `python bench/run.py --uploads-only` for (d) alone, `--pages-only` for (e) alone.
@@ -31,6 +34,7 @@ from pathlib import Path
 
 import orjson
 from bench_pages import run_pages
+from bench_topology import run_topology
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -444,6 +448,8 @@ def main() -> None:
         "--uploads-only", action="store_true", help="only (d): the spreadsheet uploads"
     )
     parser.add_argument("--pages-only", action="store_true", help="only (e): the public pages")
+    parser.add_argument("--topology-only", action="store_true", help="only (f): topology")
+    parser.add_argument("--big", action="store_true", help="(f) over 10 million records")
     parser.add_argument("--uploads-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--uploads-label", default="SQLite", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -456,6 +462,9 @@ def main() -> None:
         return
     if args.pages_only:
         run_pages(args.runs, args.quick)
+        return
+    if args.topology_only:
+        run_topology(args.runs, args.quick, args.big)
         return
     if not args.postgres_only:
         with tempfile.TemporaryDirectory() as tmp:
@@ -476,6 +485,8 @@ def main() -> None:
         run_uploads(args)
         # (e), the public pages.
         run_pages(args.runs, args.quick)
+        # (f), the topology figures.
+        run_topology(args.runs, args.quick, args.big)
         return
     print_result(run_database("PostgreSQL", os.environ["DATABASE_URL"], args))
 

@@ -1,5 +1,7 @@
 """Settings of a production deployment: the shared cache, and refusing development secrets."""
 
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -118,3 +120,12 @@ def test_serve_refuses_missing_allowed_hosts_with_debug_off(settings, capsys):
         f"  {HOSTS_PROBLEM}\n"
         "  For local development only, DEBUG=true allows the development defaults.\n"
     )
+
+
+def test_every_setting_read_from_the_environment_is_in_the_readme_table():
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "src" / "perfplat" / "settings.py").read_text()
+    names = set(re.findall(r'(?:env_bool|env_int|environ\.get)\("([A-Z_]+)"', source))
+    table = (root / "README.md").read_text().split("## Configuration", 1)[1]
+    assert {"SECRET_KEY", "REDIS_URL", "DATABASE_REPLICA_URLS"} <= names
+    assert sorted(name for name in names if f"`{name}`" not in table) == []

@@ -94,7 +94,7 @@ def cmd_check(args):
     try:
         call_command("check", deploy=args.deploy, fail_level="WARNING")
     except SystemCheckError as error:
-        raise UsageError(str(error).strip())
+        raise UsageError(str(error).removeprefix("SystemCheckError: ").strip())
 
 
 def cmd_collectstatic(args):

@@ -129,3 +129,14 @@ def test_every_setting_read_from_the_environment_is_in_the_readme_table():
     table = (root / "README.md").read_text().split("## Configuration", 1)[1]
     assert {"SECRET_KEY", "REDIS_URL", "DATABASE_REPLICA_URLS"} <= names
     assert sorted(name for name in names if f"`{name}`" not in table) == []
+
+
+def test_check_deploy_reports_the_development_defaults_with_exit_code_2(settings, capsys):
+    settings.SECRET_KEY = DEVELOPMENT_SECRET_KEY
+    settings.ALLOWED_HOSTS_GIVEN = False
+    settings.DEBUG = False
+    assert main(["check", "--deploy"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("perfplat: error: System check identified some issues:")
+    assert f"?: (perfplat.E001) {SECRET_KEY_PROBLEM}\n" in err
+    assert f"?: (perfplat.E002) {HOSTS_PROBLEM}\n" in err

@@ -50,38 +50,50 @@ def processes() -> dict[int, tuple[int, int, float]]:
     return found
 
 
-def components(cluster: Cluster, locust_pid: int) -> dict[str, set[int]]:
-    """Which processes are which part of the topology."""
-    table = processes()
-
-    def tree(root: int) -> set[int]:
-        members, grew = {root}, True
-        while grew:
-            more = {pid for pid, (parent, _, _) in table.items() if parent in members}
-            grew = not more <= members
-            members |= more
-        return members
-
-    parts = {}
+def component_of(cluster: Cluster, locust_pid: int, table: dict) -> dict[int, str]:
+    """Which part of the topology each process is: by session for what the cluster started,
+    by descent from the postmaster for PostgreSQL (its backends come and go) and from locust."""
+    sessions = {}
     for name, pid in cluster.state["pids"].items():
         kind = name.split("_")[0]
-        label = {"app": "app servers (gunicorn)", "worker": "workers"}.get(kind, name)
-        parts.setdefault(label, set()).update(
-            p for p, (_, session, _) in table.items() if session == pid
-        )
+        sessions[pid] = {"app": "app servers (gunicorn)", "worker": "workers"}.get(kind, name)
+    roots = {locust_pid: "locust (load generator)"}
     for data, label in (("pg-primary", "PostgreSQL primary"), ("pg-replica", "PostgreSQL replica")):
         pid_file = cluster.dir / data / "postmaster.pid"
         if pid_file.exists():
-            parts[label] = tree(int(pid_file.read_text().split()[0]))
-    parts["locust (load generator)"] = tree(locust_pid)
-    return parts
+            roots[int(pid_file.read_text().split()[0])] = label
+    found = {}
+    for pid, (parent, session, _) in table.items():
+        if session in sessions:
+            found[pid] = sessions[session]
+        elif pid in roots or parent in roots:
+            found[pid] = roots.get(pid) or roots[parent]
+    return found
 
 
-def cpu_seconds(parts: dict[str, set[int]]) -> dict[str, float]:
-    table = processes()
-    return {
-        name: sum(table[pid][2] for pid in pids if pid in table) for name, pids in parts.items()
-    }
+class CpuSampler:
+    """CPU seconds each part of the topology uses while it runs, sampled every second (so
+    processes that start or end meanwhile, such as PostgreSQL backends, count too)."""
+
+    def __init__(self, cluster: Cluster, locust_pid: int):
+        self.cluster, self.locust_pid = cluster, locust_pid
+        self.first: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self.sample(first=True)
+
+    def sample(self, first: bool = False) -> None:
+        table = processes()
+        for pid, part in component_of(self.cluster, self.locust_pid, table).items():
+            used = table[pid][2]
+            if first:
+                self.first[pid] = used
+            self.last[pid] = (part, used)
+
+    def used(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for pid, (part, used) in self.last.items():
+            totals[part] = totals.get(part, 0.0) + used - self.first.get(pid, 0.0)
+        return totals
 
 
 def seed(cluster: Cluster, services: int, writers: int) -> Path:
@@ -196,19 +208,13 @@ def main() -> int:
             env=env,
             stdout=subprocess.DEVNULL,
         )
-        time.sleep(1)
-        parts = components(cluster, locust.pid)
-        before, started = cpu_seconds(parts), time.monotonic()
-        time.sleep(args.seconds)
-        after, seconds = cpu_seconds(parts), time.monotonic() - started
-        locust.wait(timeout=args.seconds + 60)
-        report(
-            prefix,
-            results,
-            seconds,
-            args.batch,
-            {name: after[name] - before[name] for name in parts},
-        )
+        sampler, started = CpuSampler(cluster, locust.pid), time.monotonic()
+        while locust.poll() is None and time.monotonic() - started < args.seconds:
+            time.sleep(1)
+            sampler.sample()
+        seconds = time.monotonic() - started
+        locust.wait(timeout=60)
+        report(prefix, results, seconds, args.batch, sampler.used())
         return 0 if locust.returncode in (0, 1) else locust.returncode
     finally:
         if own:

@@ -160,7 +160,7 @@ FROM (
     SELECT i, {start} + (i * {span}::bigint / {count}) AS t,
            (ARRAY['digital', 'phone', 'paper', 'face-to-face'])[i % 4 + 1] AS channel,
            (i * 7919) % 500 + 1 AS n
-    FROM generate_series(0, {count} - 1) AS i
+    FROM generate_series(0::bigint, {count} - 1) AS i
 ) AS g
 """
 RECORD_COLUMNS = """

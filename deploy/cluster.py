@@ -232,14 +232,8 @@ class Cluster:
     def pg_ctl(self, data: str, action: str, *options: str) -> None:
         self.run(
             [
-                *self.as_owner(),
-                str(self.pg_bin / "pg_ctl"),
-                "-D",
-                str(self.dir / data),
-                "-l",
-                str(self.dir / "logs" / f"{data}.log"),
-                *options,
-                action,
+                *(*self.as_owner(), str(self.pg_bin / "pg_ctl"), "-D", str(self.dir / data)),
+                *("-l", str(self.dir / "logs" / f"{data}.log"), *options, action),
             ]
         )
 
@@ -260,24 +254,9 @@ class Cluster:
         port = self.ports["replica" if replica else "primary"]
         return self.run(
             [
-                *self.as_owner(),
-                str(self.pg_bin / "psql"),
-                "-X",
-                "-q",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                str(self.dir / "pg-socket"),
-                "-p",
-                str(port),
-                "-U",
-                self.state["pg_admin"],
-                "-d",
-                database,
-                "-c",
-                statement,
+                *(*self.as_owner(), str(self.pg_bin / "psql"), "-XqAt", "-v", "ON_ERROR_STOP=1"),
+                *("-h", str(self.dir / "pg-socket"), "-p", str(port)),
+                *("-U", self.state["pg_admin"], "-d", database, "-c", statement),
             ]
         ).strip()
 
@@ -285,16 +264,8 @@ class Cluster:
         data = self.dir / "pg-primary"
         self.run(
             [
-                *self.as_owner(),
-                str(self.pg_bin / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                self.state["pg_admin"],
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-                "--no-sync",
+                *(*self.as_owner(), str(self.pg_bin / "initdb"), "-D", str(data)),
+                *("-U", self.state["pg_admin"], "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"),
             ]
         )
         self.write_owned(data / "perfplat-primary.conf", self.render("postgresql-primary.conf"))
@@ -314,27 +285,12 @@ class Cluster:
         data = self.dir / "pg-replica"
         self.run(
             [
-                *self.as_owner(),
-                "env",
-                f"PGPASSWORD={self.state['replication_password']}",
+                *(*self.as_owner(), "env", f"PGPASSWORD={self.state['replication_password']}"),
                 str(self.pg_bin / "pg_basebackup"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.ports["primary"]),
-                "-U",
-                "replicator",
-                "-D",
-                str(data),
-                "-R",
-                "-C",
-                "-S",
-                "perfplat_replica_1",
-                "-X",
-                "stream",
+                *("-h", "127.0.0.1", "-p", str(self.ports["primary"]), "-U", "replicator"),
+                *("-D", str(data), "-R", "-C", "-S", "perfplat_replica_1", "-X", "stream"),
                 # Start copying now rather than after a spread-out checkpoint.
-                "--checkpoint=fast",
-                "--no-sync",
+                *("--checkpoint=fast", "--no-sync"),
             ]
         )
         self.write_owned(data / "perfplat-replica.conf", self.render("postgresql-replica.conf"))
@@ -473,22 +429,10 @@ class Cluster:
         (self.dir / "etc" / "perfplat.env").write_text(self.render("perfplat.env"))
         self.run(
             [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "7",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                "-keyout",
-                str(self.dir / "tls" / "key.pem"),
-                "-out",
-                str(self.dir / "tls" / "certificate.pem"),
+                *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "7"),
+                *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+                *("-keyout", str(self.dir / "tls" / "key.pem")),
+                *("-out", str(self.dir / "tls" / "certificate.pem")),
             ]
         )
         step("PostgreSQL primary")

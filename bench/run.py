@@ -15,6 +15,9 @@
   (f) the journey beacon (bench_beacon.py): sustained events per second over HTTP with 4
       workers and their p99 latency, on SQLite and PostgreSQL, and the counts stored after a
       graceful stop checked against the events sent.
+  (g) the topology figures (bench_topology.py): a repeated read API query, /services with
+      1,000 services and a dashboard cold, and again with 10x the records; with --big, a
+      weekly group-by over 10 million records on PostgreSQL against a plain table.
 
 Every figure is the median of several runs. Run as `python bench/run.py [--quick]`, or
 `python bench/run.py --uploads-only` for (d) alone, `--pages-only` for (e) alone,
@@ -23,6 +26,7 @@ Every figure is the median of several runs. Run as `python bench/run.py [--quick
 
 import argparse
 import http.client
+import itertools
 import os
 import random
 import socket
@@ -38,6 +42,7 @@ from pathlib import Path
 import orjson
 from bench_beacon import run_beacon
 from bench_pages import run_pages
+from bench_topology import run_topology
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -60,7 +65,14 @@ class Server:
 
     def __init__(self, database_url: str, workers: int, serve_options=()):
         self.port = free_port()
-        self.env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "ERROR"}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "LOG_LEVEL": "ERROR",
+            # Production settings (DEBUG off), as `perfplat serve` requires.
+            "SECRET_KEY": "bench-" + os.urandom(24).hex(),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        }
         self.workers = workers
         self.serve_options = list(serve_options)
 
@@ -198,8 +210,14 @@ def median_time(action, runs: int) -> float:
     return statistics.median(times)
 
 
+# The read API keeps its answers by data set version and query; (b) measures the query itself, so
+# each request asks a new limit, one that cuts nothing (four channels), and misses the cache.
+_cache_misses = itertools.count(100)
+
+
 def read_over_http(server: Server) -> list:
-    status, body = server.request("GET", f"/data/bench-read/events?{READ_QUERY}")
+    path = f"/data/bench-read/events?{READ_QUERY}&limit={next(_cache_misses)}"
+    status, body = server.request("GET", path)
     if status != 200:
         raise RuntimeError(f"read failed: {status} {body[:300]!r}")
     return orjson.loads(body)["data"]
@@ -509,6 +527,8 @@ def main() -> None:
         "--beacon-clients", type=int, default=6, help="client processes sending events"
     )
     parser.add_argument("--beacon-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--topology-only", action="store_true", help="only (g): topology")
+    parser.add_argument("--big", action="store_true", help="(g) over 10 million records")
     parser.add_argument("--uploads-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--uploads-label", default="SQLite", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -527,6 +547,9 @@ def main() -> None:
         return
     if args.beacon_only:
         run_beacons(args)
+        return
+    if args.topology_only:
+        run_topology(args.runs, args.quick, args.big)
         return
     if not args.postgres_only:
         with tempfile.TemporaryDirectory() as tmp:
@@ -549,6 +572,8 @@ def main() -> None:
         run_pages(args.runs, args.quick)
         # (f), the journey beacon.
         run_beacons(args)
+        # (g), the topology figures.
+        run_topology(args.runs, args.quick, args.big)
         return
     print_result(run_database("PostgreSQL", os.environ["DATABASE_URL"], args))
 

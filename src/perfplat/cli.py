@@ -50,8 +50,23 @@ def cmd_migrate(args):
     call_command("createcachetable", verbosity=args.verbosity)
 
 
+def refuse_unsafe_settings():
+    """Stop before serving with development secrets (perfplat.deployment.checks)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perfplat.settings")
+    from django.conf import settings
+
+    from perfplat.deployment.checks import unsafe_settings
+
+    problems = unsafe_settings(settings)
+    if problems:
+        lines = [message for _, message in problems]
+        lines.append("For local development only, DEBUG=true allows the development defaults.")
+        raise UsageError("refusing to serve with DEBUG off:\n  " + "\n  ".join(lines))
+
+
 def cmd_serve(args):
     """Run the production server (gunicorn) in this process."""
+    refuse_unsafe_settings()
     bind = f"{args.host}:{args.port}"
     argv = [
         sys.executable,
@@ -75,6 +90,27 @@ def cmd_serve(args):
     threads = f", {args.threads} threads each" if args.threads > 1 else ""
     print(f"perfplat serving on http://{bind}/ with {args.workers} workers{threads}", flush=True)
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
+
+
+def cmd_check(args):
+    """Django's system checks; with --deploy, also those for a production deployment."""
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", deploy=args.deploy, fail_level="WARNING")
+    except SystemCheckError as error:
+        raise UsageError(str(error).removeprefix("SystemCheckError: ").strip())
+
+
+def cmd_collectstatic(args):
+    """Copy the static files to STATIC_ROOT, for a web server (nginx) to serve them."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.STATIC_ROOT:
+        raise UsageError("set STATIC_ROOT to the folder the static files should go to")
+    call_command("collectstatic", interactive=False, verbosity=args.verbosity)
 
 
 def _data_set(group: str, data_type: str):
@@ -302,6 +338,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(func=cmd_serve, django=False)
+
+    check = commands.add_parser("check", help="check the settings (--deploy: for production)")
+    check.add_argument(
+        "--deploy", action="store_true", help="also the checks of a production deployment"
+    )
+    check.set_defaults(func=cmd_check, django=True)
+
+    collectstatic = commands.add_parser(
+        "collectstatic", help="copy the static files to STATIC_ROOT for a web server"
+    )
+    collectstatic.add_argument("-v", "--verbosity", type=int, default=1, choices=[0, 1, 2, 3])
+    collectstatic.set_defaults(func=cmd_collectstatic, django=True)
 
     datasets = commands.add_parser("datasets", help="create and administer data sets")
     actions = datasets.add_subparsers(dest="action", metavar="ACTION", required=True)

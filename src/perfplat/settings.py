@@ -26,11 +26,18 @@ def env_int(name: str, default: int) -> int:
 
 
 DEBUG = env_bool("DEBUG", False)
-# A fixed development key is only acceptable while DEBUG is on or for local use; production
-# deployments set SECRET_KEY (the README says so).
-SECRET_KEY = os.environ.get("SECRET_KEY", "perfplat-local-development-key-change-me-in-production")
+# The development key and host names are only for local use: `perfplat serve` refuses them
+# unless DEBUG is on (perfplat.deployment.checks), so production sets SECRET_KEY and
+# ALLOWED_HOSTS.
+DEVELOPMENT_SECRET_KEY = "perfplat-local-development-key-change-me-in-production"  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or DEVELOPMENT_SECRET_KEY
+ALLOWED_HOSTS_GIVEN = bool(os.environ.get("ALLOWED_HOSTS", "").strip())
 ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    h.strip()
+    for h in (
+        os.environ.get("ALLOWED_HOSTS", "").strip() or "127.0.0.1,localhost,testserver"
+    ).split(",")
+    if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -139,12 +146,14 @@ def database_settings(url: str) -> dict:
     return config
 
 
-def cache_settings(choice: str) -> dict:
-    """PERFPLAT_CACHE: "memory" (default: each process its own, fine for one process and still
-    correct for several, as public pages key their entries by data set versions), "database"
-    (a table in the platform's database, shared by every process: run `perfplat migrate`, which
-    creates it) or a redis:// URL (needs the redis package)."""
-    if choice in ("", "memory"):
+def cache_settings(choice: str, redis_url: str) -> dict:
+    """The shared cache of query results and pages. PERFPLAT_CACHE: "memory" (each process its
+    own: fine for one process, and still correct for several, as entries are keyed by data set
+    versions), "database" (a table in the platform's database, shared by every process: run
+    `perfplat migrate`, which creates it) or "redis" (the server at REDIS_URL, shared by every
+    app server). Unset, it is "redis" when REDIS_URL is set and "memory" otherwise."""
+    choice = choice or ("redis" if redis_url else "memory")
+    if choice == "memory":
         return {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "perfplat",
@@ -156,12 +165,28 @@ def cache_settings(choice: str) -> dict:
             "LOCATION": "perfplat_cache",
             "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
-    if choice.startswith(("redis://", "rediss://")):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": choice}
-    raise ValueError(f"PERFPLAT_CACHE must be memory, database or a redis:// URL, not {choice!r}")
+    if choice == "redis":
+        if not redis_url:
+            raise ValueError(
+                "PERFPLAT_CACHE=redis needs REDIS_URL (such as redis://127.0.0.1:6379/0)"
+            )
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            # A Redis that is down or slow must not hold pages up: public.caching computes
+            # without the cache when it fails.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    if choice.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("Give Redis's address as REDIS_URL, and PERFPLAT_CACHE=redis or nothing")
+    raise ValueError(f"PERFPLAT_CACHE must be memory, database or redis, not {choice!r}")
 
 
-CACHES = {"default": cache_settings(os.environ.get("PERFPLAT_CACHE", "").strip())}
+CACHES = {
+    "default": cache_settings(
+        os.environ.get("PERFPLAT_CACHE", "").strip(), os.environ.get("REDIS_URL", "").strip()
+    )
+}
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///" + str(Path.cwd() / "perfplat.sqlite3"))
 DATABASES = {"default": database_settings(DATABASE_URL)}
@@ -354,3 +379,40 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# --- Production topology (issue 18): read replicas and deployment behind nginx --------------
+# docs/deploying.md shows the whole topology; perfplat.deployment holds the code.
+INSTALLED_APPS.append("perfplat.deployment")
+
+# DATABASE_REPLICA_URLS: comma-separated URLs of PostgreSQL streaming replicas of DATABASE_URL.
+# Public pages, the read API and the KPI API read from one that is up and no more than
+# PERFPLAT_REPLICA_MAX_LAG_SECONDS behind (each process checks a replica at most every
+# PERFPLAT_REPLICA_CHECK_SECONDS); everything else, and anything after a write, reads the
+# primary (perfplat.deployment.replicas).
+DATABASE_REPLICA_URLS = [
+    url.strip() for url in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if url.strip()
+]
+for number, replica_url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    replica = database_settings(replica_url)
+    # A replica that does not answer is skipped, so waiting long for it only delays pages.
+    replica.setdefault("OPTIONS", {})["connect_timeout"] = 2
+    # Tests run against the primary's test database; a replica has none of its own.
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{number}"] = replica
+DATABASE_ROUTERS = ["perfplat.deployment.replicas.ReplicaRouter"]
+PERFPLAT_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("PERFPLAT_REPLICA_MAX_LAG_SECONDS", "10"))
+PERFPLAT_REPLICA_CHECK_SECONDS = float(os.environ.get("PERFPLAT_REPLICA_CHECK_SECONDS", "5"))
+# Someone who has just changed something (a POST with a session) reads the primary for a while,
+# so they see their change on the public pages at once.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "perfplat.deployment.replicas.PinToPrimaryMiddleware",
+)
+
+# Behind nginx, which ends TLS and redirects http:// to https:// for every address
+# (docs/deploying.md), Django need not redirect too; the app servers listen on loopback or a
+# private network only.
+SILENCED_SYSTEM_CHECKS = ["security.W008"]
+# HSTS for the platform's own host name only: it usually lives under a domain (such as a
+# department's) whose other hosts it cannot speak for, nor put on browsers' preload list.
+SILENCED_SYSTEM_CHECKS += ["security.W005", "security.W021"]

@@ -519,7 +519,13 @@ def fetch_status(port: int):
 def test_console_script_migrates_and_serves(tmp_path):
     script = Path(sys.executable).parent / "perfplat"
     # The suite may run on PostgreSQL: the subprocess always gets its own SQLite file.
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'perfplat.sqlite3'}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'perfplat.sqlite3'}",
+        # What production sets; without them `perfplat serve` refuses (DEBUG off).
+        "SECRET_KEY": "a-secret-key-for-this-test-only-0123456789-abcdefghijklmnop",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
     migrated = subprocess.run(
         [str(script), "migrate", "-v", "0"],
         env=env,

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import orjson
-from django.db import connection
+from django.db import connections, router
 
 from perfplat.errors import InvalidQuery
 
-from .models import IDENTIFIER, MAX_NUMBER, DataSet
+from .models import IDENTIFIER, MAX_NUMBER, DataSet, Record
 from .periods import PERIOD_FIELDS, PERIODS, add_periods, format_timestamp, period_range
 from .queries import Query
 
@@ -132,8 +132,15 @@ class PostgreSQL(SQLite):
         return "data::text"
 
 
+def _connection():
+    # The database this request reads from (a replica for public reads, see
+    # perfplat.deployment.replicas): the same one its data set's version was read from, so a
+    # result is never cached under an older version than the records it counts.
+    return connections[router.db_for_read(Record)]
+
+
 def dialect():
-    return PostgreSQL() if connection.vendor == "postgresql" else SQLite()
+    return PostgreSQL() if _connection().vendor == "postgresql" else SQLite()
 
 
 def _checked(field: str) -> str:
@@ -223,7 +230,7 @@ def _where(query: Query, data_set: DataSet, sql) -> Plan:
 
 
 def _fetch(statement: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
+    with _connection().cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.fetchall()
 
@@ -376,7 +383,7 @@ def _raw_records(query: Query, plan: Plan, sql) -> Iterator[dict]:
     if query.limit is not None:
         statement += " LIMIT %s"
         params.append(query.limit)
-    cursor = connection.cursor()
+    cursor = _connection().cursor()
     try:
         cursor.execute(statement, params)
     except Exception:

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import itertools
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
@@ -17,6 +18,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from perfplat import csvfiles
+from perfplat.deployment.replicas import reads_from_replica
 from perfplat.errors import (
     InvalidRequest,
     MethodNotAllowed,
@@ -27,12 +29,13 @@ from perfplat.errors import (
     error_response,
     json_response,
 )
+from perfplat.public.caching import cached, data_set_key
 
 from . import corrections, services, writes
 from .access import authorize_write, can_read, find_data_set
 from .engine import result_table, run_query
 from .models import DataSet
-from .queries import parse_query
+from .queries import Query, parse_query
 
 UNPUBLISHED_WARNING = (
     "Warning: This data-set is unpublished. Data may be subject to change or be inaccurate."
@@ -142,7 +145,40 @@ def record_view(request, data_group: str, data_type: str, record_id: str):
 # read
 
 
-def _read(request, data_set: DataSet) -> HttpResponse:
+# Larger answers are not cached: one read of a large raw data set would push many small
+# answers out of the cache.
+CACHED_ANSWER_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    etag: str
+
+
+def answer_query(data_set: DataSet, query: Query) -> Answer:
+    """A query's JSON answer as sent, with its ETag."""
+    payload = {"data": run_query(data_set, query)}
+    if not data_set.published:
+        payload["warning"] = UNPUBLISHED_WARNING
+    body = orjson.dumps(payload)
+    return Answer(body, '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"')
+
+
+def cached_answer(data_set: DataSet, query: Query) -> Answer:
+    """The answer from the shared cache when this data set version has been asked the same
+    query before (on any app server, with Redis). A relative range (`duration`) is resolved
+    into the query, so a new period makes a new key."""
+    return cached(
+        ("read-api", *data_set_key(data_set), data_set.published, query),
+        lambda: answer_query(data_set, query),
+        keep=lambda answer: len(answer.body) <= CACHED_ANSWER_BYTES,
+    )
+
+
+@reads_from_replica
+def _read(request, data_group: str, data_type: str) -> HttpResponse:
+    data_set = find_data_set(data_group, data_type)
     if not can_read(request, data_set):
         raise NotFound(f"Data set {data_set} not found")
     query = parse_query(
@@ -152,11 +188,8 @@ def _read(request, data_set: DataSet) -> HttpResponse:
     )
     if query.format == "csv":
         return _csv_read(request, data_set, query)
-    payload = {"data": run_query(data_set, query)}
-    if not data_set.published:
-        payload["warning"] = UNPUBLISHED_WARNING
-    body = orjson.dumps(payload)
-    etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    answer = cached_answer(data_set, query)
+    body, etag = answer.body, answer.etag
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponse(status=304)
     else:
@@ -208,9 +241,9 @@ def _csv_value(value):
 
 @api_view(DATA_SET_METHODS)
 def data_set_view(request, data_group: str, data_type: str):
-    data_set = find_data_set(data_group, data_type)
     if request.method in ("GET", "HEAD"):
-        return _read(request, data_set)
+        return _read(request, data_group, data_type)
+    data_set = find_data_set(data_group, data_type)
     if request.method == "POST":
         return _write(request, data_set)
     return _empty(request, data_set)

@@ -2,14 +2,15 @@
 
 Open to anyone (no sign-in, CORS allowed), like published data sets. Each takes
 `period=day|week|month|quarter|rolling-year` (default month; days for the last year only) and
-`format=json|csv` (default json); any other parameter is a 400, as in the read API. Only public services and their published data sets
-count; any other service or organisation is a 404.
+`format=json|csv` (default json); any other parameter is a 400, as in the read API. Only public
+services and their published data sets count; any other service or organisation is a 404.
 """
 
 from django.http import HttpResponse
 from ninja import Query, Router
 
 from perfplat.accounts.permissions import requires
+from perfplat.deployment.replicas import reads_from_replica
 from perfplat.errors import InvalidQuery, json_response
 
 from . import schemas, services
@@ -52,6 +53,7 @@ def _reply(output_format: str, result, to_json, to_csv, filename: str) -> HttpRe
 
 @router.get("/services/{service}/kpis", response=schemas.ServiceKpisOut, auth=None)
 @requires("public")
+@reads_from_replica
 def service_kpis(request, service: str, period: str = PERIOD, format: str = FORMAT):
     """A published service's four KPIs for every period from its first data to its latest
     complete period, each with its changes from the previous period and a year earlier, how it
@@ -71,6 +73,7 @@ def service_kpis(request, service: str, period: str = PERIOD, format: str = FORM
 
 @router.get("/organisations/{organisation}/kpis", response=schemas.OrganisationKpisOut, auth=None)
 @requires("public")
+@reads_from_replica
 def organisation_kpis(request, organisation: str, period: str = PERIOD, format: str = FORMAT):
     """The KPIs of an organisation's published services and those of every body under it,
     added up (numerators and denominators, never averages of percentages), up to the latest
@@ -91,6 +94,7 @@ def organisation_kpis(request, organisation: str, period: str = PERIOD, format: 
 
 @router.get("/kpis", response=schemas.GovernmentKpisOut, auth=None)
 @requires("public")
+@reads_from_replica
 def government_kpis(request, period: str = PERIOD, format: str = FORMAT):
     """Every published service's KPIs added up across government, up to the latest period
     complete for all of them, and each service's figures for that period."""

@@ -16,6 +16,8 @@ answer carries an ETag (a hash of its body) and a matching If-None-Match is answ
 """
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable
 from importlib.metadata import version as package_version
 from typing import Any
@@ -28,6 +30,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers, set
 # shared cache (database, Redis) never hands one release another's shapes.
 PREFIX = f"public:{package_version('perfplat')}:"
 _MISSING = object()
+logger = logging.getLogger(__name__)
 
 
 def cache():
@@ -39,15 +42,41 @@ def key_of(parts: tuple) -> str:
     return PREFIX + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def cached(parts: tuple, compute: Callable[[], Any]) -> Any:
-    """The cached result for `parts`, computing and storing it when missing."""
+def cached(
+    parts: tuple, compute: Callable[[], Any], keep: Callable[[Any], bool] | None = None
+) -> Any:
+    """The cached result for `parts`, computing and storing it when missing (only if `keep`
+    says so, when given). A cache that fails (a shared Redis that is down) is left alone for
+    a few seconds, and results are computed without it meanwhile."""
     key = key_of(parts)
     store = cache()
-    found = store.get(key, _MISSING)
+    found = _MISSING if _cache_resting() else _safely(store.get, key, _MISSING)
     if found is _MISSING:
         found = compute()
-        store.set(key, found, settings.PERFPLAT_PUBLIC_CACHE_SECONDS)
+        if keep is None or keep(found):
+            _safely(store.set, key, found, settings.PERFPLAT_PUBLIC_CACHE_SECONDS)
     return found
+
+
+# After a cache failure, when (time.monotonic()) to try the cache again.
+_rest_until = 0.0
+REST_SECONDS = 5.0
+
+
+def _cache_resting() -> bool:
+    return time.monotonic() < _rest_until
+
+
+def _safely(operation, *args):
+    global _rest_until
+    if _cache_resting():
+        return _MISSING
+    try:
+        return operation(*args)
+    except Exception as error:  # noqa: BLE001 - any cache failure: answer without the cache
+        _rest_until = time.monotonic() + REST_SECONDS
+        logger.warning("The cache failed (%s); not using it for %g s", error, REST_SECONDS)
+        return _MISSING
 
 
 def data_set_key(data_set) -> tuple:

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from perfplat.accounts.permissions import requires
+from perfplat.deployment.replicas import reads_from_replica
 from perfplat.errors import InvalidRequest, MethodNotAllowed, json_response
 from perfplat.kpis import maths
 from perfplat.kpis.periods import MONTH
@@ -71,9 +72,10 @@ from .pages.service_list import (
 
 def public_page(view):
     """A public page or data twin: anyone may open it (the permission rule `public`), with GET
-    or HEAD only."""
+    or HEAD only; it reads from a replica when there is one (perfplat.deployment.replicas)."""
 
     @functools.wraps(view)
+    @reads_from_replica
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed(request.method, ["GET"])

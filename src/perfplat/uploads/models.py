@@ -68,6 +68,9 @@ class Upload(models.Model):
     proposed_fields = models.JSONField(default=list, blank=True)
     # 0..100: how far the work in progress (reading, checking or storing) has gone.
     progress = models.PositiveSmallIntegerField(default=0)
+    # How many times its background work was started again because its worker stopped (see
+    # services.abandoned).
+    restarts = models.PositiveSmallIntegerField(default=0)
     # How many records the commit stored (rows with the same _id make one record).
     stored_count = models.PositiveIntegerField(null=True, blank=True)
     write_batch = models.OneToOneField(

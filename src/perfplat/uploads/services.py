@@ -387,16 +387,27 @@ def _failed(upload: Upload, error: Exception, doing: str) -> None:
     )
 
 
+# A worker stopping under an upload's work once is most likely a restart (a deploy, a machine
+# going away): the work is started again. Twice is taken as the file's doing (such as running
+# out of memory), and the person is told.
+MAX_RESTARTS = 1
+
+
 def abandoned(args: list, started_at, now) -> None:
     """The background task checking or committing an upload died with its worker (see
-    collectors.scheduler.recover_abandoned_tasks): its transaction stored nothing. The upload
-    is marked failed with a message its page shows; a checked upload can be committed again,
-    any other uploaded again."""
+    collectors.scheduler.recover_abandoned_tasks): its transaction stored nothing. The first
+    time, the same work is queued again for the next worker; after that, the upload is marked
+    failed with a message its page shows: a checked upload can be committed again, any other
+    uploaded again."""
     upload = Upload.objects.filter(pk=args[0], status__in=Upload.IN_PROGRESS).first()
     if upload is None:
         return
+    step = args[1] if len(args) > 1 else "check"
+    if upload.restarts < MAX_RESTARTS:
+        _enqueue(upload, step, restarts=upload.restarts + 1)
+        return
     checked = upload.row_count > 0 and upload.error_count == 0 and bool(upload.headers)
-    doing = "storing the records of" if upload.status == Upload.COMMITTING else "checking"
+    doing = "storing the records of" if step == "commit" else "checking"
     again = "Commit it again." if checked else "Upload the file again."
     _finish(
         upload,
@@ -435,10 +446,12 @@ def _finish(upload: Upload, status: str, **changes) -> None:
     _save(upload)
 
 
-def _enqueue(upload: Upload, step: str) -> None:
+def _enqueue(upload: Upload, step: str, restarts: int = 0) -> None:
+    """Queue the upload's background work; `restarts`: how many times this same work has been
+    started again after its worker stopped (0 for work a person asks for)."""
     from .tasks import process_upload
 
-    _set(upload, status=Upload.QUEUED, progress=0)
+    _set(upload, status=Upload.QUEUED, progress=0, restarts=restarts)
     process_upload.enqueue(upload.pk, step)
 
 

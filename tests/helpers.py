@@ -57,3 +57,11 @@ class ApiClient:
         if token is not None:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         return self.client.get(path, params or {}, **headers)
+
+
+# What production sets, for the tests that start `perfplat serve` in a subprocess: without
+# them, with DEBUG off, it refuses to start (perfplat.deployment.checks).
+SERVER_ENV = {
+    "SECRET_KEY": "a-secret-key-for-tests-only-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+}

@@ -5,6 +5,7 @@ local platform on SQLite in the current directory.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -138,6 +139,12 @@ def database_settings(url: str) -> dict:
             "timeout": 30,
         }
         config["CONN_MAX_AGE"] = None
+        # The test database is a file, as in use, not Django's shared in-memory one: there,
+        # threads (the live server, the scheduler) share one connection and its savepoints,
+        # and lock whole tables instead of waiting their turn.
+        config["TEST"] = {
+            "NAME": os.path.join(tempfile.gettempdir(), f"perfplat-test-{os.getpid()}.sqlite3")
+        }
     elif config["ENGINE"] == "django.db.backends.postgresql":
         # The planner cannot estimate how many groups a JSON field has; with the default 4 MB
         # it sorts aggregations on disk instead of hashing them in memory (twice as slow).

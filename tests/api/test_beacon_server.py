@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from helpers import SERVER_ENV
+
 BIN = Path(sys.executable).parent
 TESTS = Path(__file__).resolve().parent.parent
 SITE = "https://www.example.gov.uk"
@@ -68,6 +70,7 @@ class Server:
             **os.environ,
             "DATABASE_URL": database_url,
             "LOG_LEVEL": "ERROR",
+            **SERVER_ENV,
             # Only the first write of each process and the final flush write the data set, so
             # its counts come from the graceful stop.
             "PERFPLAT_BEACON_DATA_SET_SECONDS": "3600",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import body
+from helpers import SERVER_ENV, body
 from perfplat.accounts.models import User
 from perfplat.cli import main
 from perfplat.datasets.models import DataSet, Record
@@ -260,10 +260,14 @@ def test_serve_with_a_bad_port_is_a_usage_error(capsys):
     "threads, expected",
     [(1, []), (4, ["--worker-class", "gthread", "--threads", "4"])],
 )
-def test_serve_runs_gthread_workers_when_given_threads(monkeypatch, capsys, threads, expected):
+def test_serve_runs_gthread_workers_when_given_threads(
+    monkeypatch, settings, capsys, threads, expected
+):
     import argparse
 
     from perfplat import cli
+
+    settings.SECRET_KEY, settings.ALLOWED_HOSTS_GIVEN = SERVER_ENV["SECRET_KEY"], True
 
     ran = []
     monkeypatch.setattr(cli.os, "execv", lambda path, argv: ran.append(argv))
@@ -522,9 +526,7 @@ def test_console_script_migrates_and_serves(tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'perfplat.sqlite3'}",
-        # What production sets; without them `perfplat serve` refuses (DEBUG off).
-        "SECRET_KEY": "a-secret-key-for-this-test-only-0123456789-abcdefghijklmnop",
-        "ALLOWED_HOSTS": "127.0.0.1",
+        **SERVER_ENV,
     }
     migrated = subprocess.run(
         [str(script), "migrate", "-v", "0"],
